@@ -1,0 +1,349 @@
+#include "tapeflow/autograd/gradient_tape.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "tapeflow/autograd/ops.hpp"
+#include "tapeflow/autograd/tape.hpp"
+#include "tapeflow/core/check.hpp"
+
+namespace tapeflow {
+
+namespace detail {
+
+namespace {
+thread_local std::vector<Tape*> active_tapes;
+thread_local int recording_tapes = 0;  // how many tapes on this thread record right now
+}  // namespace
+
+std::vector<Tape*>& tape_stack() { return active_tapes; }
+
+bool any_tape_recording() { return recording_tapes > 0; }
+
+Tape::Tape(bool persistent, bool watch_accessed_variables)
+    : persistent_(persistent), watch_accessed_variables_(watch_accessed_variables) {
+  active_tapes.push_back(this);
+  ++recording_tapes;
+}
+
+Tape::~Tape() {
+  set_recording(false);
+  active_tapes.erase(std::remove(active_tapes.begin(), active_tapes.end(), this),
+                     active_tapes.end());
+}
+
+void Tape::set_recording(bool on) {
+  if (on == recording_) return;
+  recording_ = on;
+  recording_tapes += on ? 1 : -1;
+}
+
+void Tape::watch_tensor(const Tensor& tensor) {
+  if (!tensor) throw_value_error("GradientTape.watch: the tensor is none");
+  if (is_floating(tensor.dtype())) known_.insert(tensor.id());
+}
+
+void Tape::watch_variable(const Variable& variable) {
+  if (!is_floating(variable.dtype())) return;
+  if (known_.insert(variable.id()).second) watched_variables_.push_back(variable);
+}
+
+void Tape::record_read(const VariableState& state, const Variable& variable, const Tensor& value,
+                       const std::shared_ptr<const BackwardFunction>& identity) {
+  if (!knows(state.id)) {
+    if (!watch_accessed_variables_ || !state.trainable) return;
+    watch_variable(variable);
+    if (!knows(state.id)) return;
+  }
+  TapeEntry entry{"ReadVariableOp",
+                  value.id(),
+                  {TapeEntry::Input{state.id, state.storage->shape(), state.storage->dtype()}},
+                  1,
+                  identity,
+                  true};
+  add_entry(std::move(entry));
+}
+
+void Tape::reset() {
+  entries_.clear();
+  known_.clear();
+  watched_variables_.clear();
+  used_ = false;
+}
+
+void Tape::begin_gradient(const char* what) {
+  if (used_ && !persistent_) {
+    throw_value_error(
+        "GradientTape.{}: a non-persistent GradientTape can only be used to compute one set of "
+        "gradients (or jacobians); create it with persistent=true to call it again",
+        what);
+  }
+  used_ = true;
+}
+
+namespace {
+
+void accumulate(std::unordered_map<std::uint64_t, Gradient>& grads, std::uint64_t id,
+                Gradient gradient) {
+  auto found = grads.find(id);
+  if (found == grads.end()) {
+    grads.emplace(id, std::move(gradient));
+  } else {
+    found->second = add_gradients(found->second, gradient);
+  }
+}
+
+}  // namespace
+
+std::vector<Gradient> Tape::backward(const Tensor& target, const Tensor& seed,
+                                     const std::vector<std::uint64_t>& sources) {
+  std::unordered_map<std::uint64_t, Gradient> grads;
+  grads.emplace(target.id(), Gradient(seed));
+  const std::unordered_set<std::uint64_t> keep(sources.begin(), sources.end());
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    const TapeEntry& entry = *it;
+    auto found = grads.find(entry.output_id);
+    if (found == grads.end()) continue;
+    Gradient grad = found->second;
+    if (keep.count(entry.output_id) == 0) grads.erase(found);
+    if (entry.passes_sparse) {
+      accumulate(grads, entry.inputs[0].id, std::move(grad));
+      continue;
+    }
+    const Grads input_grads = (*entry.backward)(grad.dense(), NeedsGrad(entry.needs));
+    for (std::size_t i = 0; i < entry.inputs.size() && i < input_grads.size(); ++i) {
+      if (!NeedsGrad(entry.needs)[i] || !input_grads[i]) continue;
+      const TapeEntry::Input& input = entry.inputs[i];
+      Gradient input_grad = input_grads[i];
+      if (!input_grad.is_sparse()) {
+        Tensor dense = input_grad.dense();
+        if (dense.shape() != input.shape) dense = sum_to(dense, input.shape);
+        if (dense.dtype() != input.dtype) {
+          throw_value_error("GradientTape: the gradient of {} for input {} has dtype {}, expected {}",
+                            entry.op, i, dtype_name(dense.dtype()), dtype_name(input.dtype));
+        }
+        input_grad = Gradient(std::move(dense));
+      }
+      accumulate(grads, input.id, std::move(input_grad));
+    }
+  }
+  std::vector<Gradient> result;
+  result.reserve(sources.size());
+  for (std::uint64_t id : sources) {
+    auto found = grads.find(id);
+    result.push_back(found == grads.end() ? Gradient() : found->second);
+  }
+  return result;
+}
+
+std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count) {
+  std::uint64_t mask = 0;
+  for (Tape* tape : active_tapes) {
+    if (!tape->recording()) continue;
+    for (std::size_t i = 0; i < count && i < 64; ++i) {
+      if (*inputs[i] && tape->knows(inputs[i]->id())) mask |= std::uint64_t{1} << i;
+    }
+  }
+  return mask;
+}
+
+void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
+                      std::size_t count, BackwardFunction backward) {
+  auto shared = std::make_shared<const BackwardFunction>(std::move(backward));
+  for (Tape* tape : active_tapes) {
+    if (!tape->recording()) continue;
+    std::uint64_t needs = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+      const bool wanted = *inputs[i] && is_floating(inputs[i]->dtype()) &&
+                          tape->knows(inputs[i]->id());
+      if (wanted) needs |= i < 64 ? std::uint64_t{1} << i : 0;
+    }
+    if (needs == 0) continue;
+    TapeEntry entry{op, output.id(), {}, needs, shared, false};
+    entry.inputs.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      const Tensor& input = *inputs[i];
+      entry.inputs.push_back(input ? TapeEntry::Input{input.id(), input.shape(), input.dtype()}
+                                   : TapeEntry::Input{0, {}, DType::float32});
+    }
+    tape->add_entry(std::move(entry));
+  }
+}
+
+void record_variable_read(const VariableState& state, const Variable& variable,
+                          const Tensor& value) {
+  if (!any_tape_recording()) return;
+  for (Tape* tape : active_tapes) {
+    if (tape->recording()) tape->record_read(state, variable, value, nullptr);
+  }
+}
+
+Gradient add_gradients(const Gradient& a, const Gradient& b) {
+  if (!a) return b;
+  if (!b) return a;
+  if (a.is_sparse() && b.is_sparse()) {
+    const IndexedSlices& x = a.indexed_slices();
+    const IndexedSlices& y = b.indexed_slices();
+    return IndexedSlices{concat({x.values, y.values}, 0),
+                         concat({cast(x.indices, DType::int64), cast(y.indices, DType::int64)}, 0),
+                         x.dense_shape};
+  }
+  return a.dense() + b.dense();
+}
+
+}  // namespace detail
+
+// ---- TensorLike --------------------------------------------------------------------------------
+
+const Tensor& TensorLike::tensor() const {
+  if (variable_) detail::throw_value_error("TensorLike: holds a variable, not a tensor");
+  return tensor_;
+}
+
+const Variable& TensorLike::variable() const {
+  if (!variable_) detail::throw_value_error("TensorLike: holds a tensor, not a variable");
+  return *variable_;
+}
+
+std::uint64_t TensorLike::id() const { return variable_ ? variable_->id() : tensor_.id(); }
+Shape TensorLike::shape() const { return variable_ ? variable_->shape() : tensor_.shape(); }
+DType TensorLike::dtype() const { return variable_ ? variable_->dtype() : tensor_.dtype(); }
+
+// ---- GradientTape ------------------------------------------------------------------------------
+
+GradientTape::GradientTape(bool persistent, bool watch_accessed_variables)
+    : tape_(std::make_unique<detail::Tape>(persistent, watch_accessed_variables)) {}
+
+GradientTape::~GradientTape() = default;
+
+void GradientTape::watch(const TensorLike& source) {
+  if (source.is_variable()) {
+    tape_->watch_variable(source.variable());
+  } else {
+    tape_->watch_tensor(source.tensor());
+  }
+}
+
+void GradientTape::watch(const std::vector<TensorLike>& sources) {
+  for (const TensorLike& source : sources) watch(source);
+}
+
+GradientTape::StopRecording::StopRecording(detail::Tape* tape)
+    : tape_(tape), was_recording_(tape->recording()) {
+  tape_->set_recording(false);
+}
+
+GradientTape::StopRecording::~StopRecording() {
+  if (tape_ != nullptr) tape_->set_recording(was_recording_);
+}
+
+GradientTape::StopRecording::StopRecording(StopRecording&& other) noexcept
+    : tape_(other.tape_), was_recording_(other.was_recording_) {
+  other.tape_ = nullptr;
+}
+
+GradientTape::StopRecording GradientTape::stop_recording() { return StopRecording(tape_.get()); }
+
+void GradientTape::reset() { tape_->reset(); }
+
+bool GradientTape::persistent() const { return tape_->persistent(); }
+
+std::vector<Variable> GradientTape::watched_variables() const {
+  return tape_->watched_variables();
+}
+
+namespace {
+
+void check_target(const char* what, const Tensor& target) {
+  if (!target) detail::throw_value_error("GradientTape.{}: the target is none", what);
+  if (!is_floating(target.dtype())) {
+    detail::throw_value_error(
+        "GradientTape.{}: the target must be a float32 or float64 tensor. Received: dtype={}",
+        what, dtype_name(target.dtype()));
+  }
+}
+
+void check_source(const char* what, const TensorLike& source, std::size_t index) {
+  if (!source.is_variable() && !source.tensor()) {
+    detail::throw_value_error("GradientTape.{}: source {} is none", what, index);
+  }
+  if (!is_floating(source.dtype())) {
+    detail::throw_type_error(
+        "GradientTape.{}: sources must be float32 or float64 tensors or variables. Received: "
+        "dtype={} for source {}",
+        what, dtype_name(source.dtype()), index);
+  }
+}
+
+Tensor zeros_for(const TensorLike& source) { return zeros(source.shape(), source.dtype()); }
+
+}  // namespace
+
+std::vector<Gradient> GradientTape::gradient(const Tensor& target,
+                                             const std::vector<TensorLike>& sources,
+                                             const Tensor& output_gradients,
+                                             UnconnectedGradients unconnected_gradients) {
+  check_target("gradient", target);
+  std::vector<std::uint64_t> ids;
+  ids.reserve(sources.size());
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    check_source("gradient", sources[i], i);
+    ids.push_back(sources[i].id());
+  }
+  Tensor seed = output_gradients;
+  if (seed) {
+    if (seed.shape() != target.shape() || seed.dtype() != target.dtype()) {
+      detail::throw_value_error(
+          "GradientTape.gradient: output_gradients must match the target. Received: shape={} "
+          "dtype={} for a target of shape={} dtype={}",
+          shape_str(seed.shape()), dtype_name(seed.dtype()), shape_str(target.shape()),
+          dtype_name(target.dtype()));
+    }
+  } else {
+    seed = ones_like(target);
+  }
+  tape_->begin_gradient("gradient");
+  auto pause = stop_recording();
+  std::vector<Gradient> grads = tape_->backward(target, seed, ids);
+  if (unconnected_gradients == UnconnectedGradients::ZERO) {
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      if (!grads[i]) grads[i] = Gradient(zeros_for(sources[i]));
+    }
+  }
+  return grads;
+}
+
+Tensor GradientTape::jacobian(const Tensor& target, const TensorLike& source,
+                              UnconnectedGradients unconnected_gradients) {
+  check_target("jacobian", target);
+  check_source("jacobian", source, 0);
+  tape_->begin_gradient("jacobian");
+  auto pause = stop_recording();
+  const Shape source_shape = source.shape();
+  const std::size_t source_size = detail::shape_size(source_shape);
+  const std::size_t n = target.size();
+  std::vector<std::int64_t> full_shape(target.shape().begin(), target.shape().end());
+  full_shape.insert(full_shape.end(), source_shape.begin(), source_shape.end());
+  Shape result_shape(full_shape.begin(), full_shape.end());
+
+  std::vector<Tensor> rows;
+  rows.reserve(n);
+  bool connected = false;
+  const std::size_t element_bytes = dtype_size(target.dtype());
+  for (std::size_t i = 0; i < n; ++i) {
+    Tensor seed = zeros(target.shape(), target.dtype());
+    // One-hot seed: set element i to one (seed is fresh, so writing it is safe).
+    const Tensor one = ones({}, target.dtype());
+    std::memcpy(static_cast<unsigned char*>(seed.storage()->data()) + i * element_bytes,
+                one.raw_data(), element_bytes);
+    Gradient g = tape_->backward(target, seed, {source.id()})[0];
+    if (g) connected = true;
+    Tensor row = g ? g.dense() : zeros_for(source);
+    rows.push_back(reshape(row, {1, static_cast<std::int64_t>(source_size)}));
+  }
+  if (!connected && unconnected_gradients == UnconnectedGradients::NONE) return Tensor();
+  if (n == 0) return zeros(result_shape, source.dtype());
+  return reshape(concat(rows, 0), full_shape);
+}
+
+}  // namespace tapeflow

@@ -1,0 +1,77 @@
+#pragma once
+// record: the one helper every differentiable op calls to put itself on the active tapes.
+//
+// An op computes its forward value into a concrete Tensor, then returns
+//     detail::record("exp", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g * y}; });
+// The backward closure returns one Gradient per input (none to skip) and is built from ops, so
+// outer tapes record it (higher-order gradients). The tape unbroadcasts each returned gradient to
+// its input's shape (`sum_to`) and accumulates gradients of inputs used more than once.
+// When no recording tape watches an input, nothing is stored and the closure is never built.
+
+#include <cstdint>
+#include <functional>
+#include <initializer_list>
+#include <utility>
+#include <vector>
+
+#include "tapeflow/autograd/indexed_slices.hpp"
+#include "tapeflow/core/tensor.hpp"
+
+namespace tapeflow::detail {
+
+/// Which inputs of an op need a gradient; a backward closure may skip the others.
+class NeedsGrad {
+ public:
+  explicit NeedsGrad(std::uint64_t bits) : bits_(bits) {}
+  bool operator[](std::size_t input) const { return input >= 64 || ((bits_ >> input) & 1U) != 0; }
+  std::uint64_t bits() const { return bits_; }
+
+ private:
+  std::uint64_t bits_;
+};
+
+using Grads = std::vector<Gradient>;
+using BackwardFunction = std::function<Grads(const Tensor& grad_output, NeedsGrad needs)>;
+using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
+
+/// True when some tape on this thread is recording (a thread-local counter: the no-tape fast path).
+bool any_tape_recording();
+
+/// Bit i set when some recording tape watches input i; 0 means "record nothing".
+std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count);
+
+/// Stores the op on every recording tape that watches one of its inputs.
+void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
+                      std::size_t count, BackwardFunction backward);
+
+/// Records `output = op(inputs)` for ops with a variable number of inputs (concat).
+template <class Backward>
+Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs,
+              Backward&& backward) {
+  if (!any_tape_recording() || !is_floating(output.dtype())) return output;
+  std::vector<const Tensor*> pointers;
+  pointers.reserve(inputs.size());
+  for (const Tensor& input : inputs) pointers.push_back(&input);
+  if (watched_inputs(pointers.data(), pointers.size()) == 0) return output;
+  record_operation(op, output, pointers.data(), pointers.size(),
+                   BackwardFunction(std::forward<Backward>(backward)));
+  return output;
+}
+
+/// Records `output = op(inputs)` with its backward closure and returns `output`.
+template <class Backward>
+Tensor record(const char* op, Tensor output, TensorRefs inputs, Backward&& backward) {
+  if (!any_tape_recording() || !is_floating(output.dtype())) return output;
+  if (inputs.size() > 8) {
+    return record(op, std::move(output), std::vector<Tensor>(inputs.begin(), inputs.end()),
+                  std::forward<Backward>(backward));
+  }
+  const Tensor* pointers[8];
+  std::size_t count = 0;
+  for (const Tensor& input : inputs) pointers[count++] = &input;
+  if (watched_inputs(pointers, count) == 0) return output;
+  record_operation(op, output, pointers, count, BackwardFunction(std::forward<Backward>(backward)));
+  return output;
+}
+
+}  // namespace tapeflow::detail
