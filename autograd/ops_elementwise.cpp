@@ -183,6 +183,11 @@ TAPEFLOW_COMPARISON(greater, x > y)
 TAPEFLOW_COMPARISON(greater_equal, x >= y)
 #undef TAPEFLOW_COMPARISON
 
+Tensor operator<(const Tensor& a, const Tensor& b) { return less(a, b); }
+Tensor operator<=(const Tensor& a, const Tensor& b) { return less_equal(a, b); }
+Tensor operator>(const Tensor& a, const Tensor& b) { return greater(a, b); }
+Tensor operator>=(const Tensor& a, const Tensor& b) { return greater_equal(a, b); }
+
 // ---- dtype and gradient control --------------------------------------------------------------
 
 Tensor cast(const Tensor& x, DType dtype) {

@@ -78,50 +78,51 @@ std::vector<std::string> format_floats(const std::vector<T>& values, bool repr) 
 
   std::vector<Element> parts;
   parts.reserve(values.size());
-  std::size_t int_width = 0, frac_width = 0;
+  std::size_t int_width = 0, frac_width = 0, exp_width = 0;
   for (T v : values) {
     Element e;
     if (!std::isfinite(v)) {
       e.integer = non_finite(static_cast<double>(v));
+      e.has_point = false;
     } else {
       std::string text = scientific ? scientific_digits(v) : positional_digits(v);
-      std::size_t e_pos = text.find('e');
+      const std::size_t e_pos = text.find('e');
       if (e_pos != std::string::npos) {
         e.exponent = text.substr(e_pos);
         text = text.substr(0, e_pos);
       }
-      std::size_t dot = text.find('.');
+      const std::size_t dot = text.find('.');
       e.has_point = true;
-      if (dot == std::string::npos) {
-        e.integer = text;
-      } else {
-        e.integer = text.substr(0, dot);
-        e.fraction = text.substr(dot + 1);
-      }
+      e.integer = dot == std::string::npos ? text : text.substr(0, dot);
+      e.fraction = dot == std::string::npos ? std::string() : text.substr(dot + 1);
+      int_width = std::max(int_width, e.integer.size());
       frac_width = std::max(frac_width, e.fraction.size());
+      exp_width = std::max(exp_width, e.exponent.size());
     }
-    int_width = std::max(int_width, e.integer.size());
     parts.push_back(std::move(e));
   }
-  // numpy's repr writes "1., 2." where str writes "1. 2." with the same padding rules.
-  (void)repr;
+  // numpy pads positional fractions with spaces ("1.5  2.25") and scientific mantissas with
+  // zeros ("1.5e-05 1.0e+00"); nan and inf are right-aligned to the full width.
+  const std::size_t width = int_width + 1 + frac_width + exp_width;
   std::vector<std::string> out;
   out.reserve(parts.size());
   for (const Element& e : parts) {
-    std::string s(int_width - std::min(int_width, e.integer.size()), ' ');
-    s += e.integer;
-    if (e.has_point) {
-      s += '.';
-      s += e.fraction;
-      s += std::string(frac_width - e.fraction.size(), ' ');
-      s += e.exponent;
+    std::string s;
+    if (!e.has_point) {
+      s = std::string(width > e.integer.size() ? width - e.integer.size() : 0, ' ') + e.integer;
     } else {
-      // nan / inf take the place of the point and the fraction.
-      s += std::string(frac_width + 1, ' ');
-      if (scientific) s += std::string(4, ' ');
+      s = std::string(int_width - e.integer.size(), ' ') + e.integer + '.' + e.fraction;
+      s += std::string(frac_width - e.fraction.size(), scientific ? '0' : ' ');
+      if (scientific) {
+        // Exponent digits padded to the widest ("e+05" vs "e+100").
+        std::string exponent = e.exponent;
+        while (exponent.size() < exp_width) exponent.insert(2, "0");
+        s += exponent;
+      }
     }
     out.push_back(std::move(s));
   }
+  (void)repr;
   return out;
 }
 
