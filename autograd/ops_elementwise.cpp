@@ -58,14 +58,26 @@ Tensor pow(const Tensor& x, const Tensor& y) {
 Tensor pow(const Tensor& x, double y) { return pow(x, scalar_like(x, y)); }
 
 Tensor abs(const Tensor& x) {
-  Tensor y = detail::unary_map(x, [](auto v) { return v < 0 ? -v : v; });
+  Tensor y = detail::unary_map(x, [](auto v) {
+    if constexpr (std::is_same<decltype(v), bool>::value) {
+      return v;
+    } else {
+      return v < 0 ? -v : v;
+    }
+  });
   return detail::record("abs", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads {
     return {g * sign(x)};
   });
 }
 
 Tensor sign(const Tensor& x) {
-  return detail::unary_map(x, [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
+  return detail::unary_map(x, [](auto v) {
+    if constexpr (std::is_same<decltype(v), bool>::value) {
+      return v;
+    } else {
+      return static_cast<decltype(v)>((v > 0) - (v < 0));
+    }
+  });
 }
 
 Tensor tanh(const Tensor& x) {
