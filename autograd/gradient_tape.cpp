@@ -20,6 +20,41 @@ std::vector<Tape*>& tape_stack() { return active_tapes; }
 
 bool any_tape_recording() { return recording_tapes > 0; }
 
+// ---- IdSet -------------------------------------------------------------------------------------
+
+bool IdSet::insert(std::uint64_t id) {
+  if (id == 0) return false;
+  if (2 * (size_ + 1) > slots_.size()) grow();
+  for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
+    if (slots_[i] == id) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = id;
+      ++size_;
+      return true;
+    }
+  }
+}
+
+void IdSet::clear() {
+  std::fill(slots_.begin(), slots_.end(), 0);
+  size_ = 0;
+}
+
+void IdSet::grow() {
+  std::vector<std::uint64_t> old = std::move(slots_);
+  const std::size_t capacity = old.empty() ? 64 : 2 * old.size();
+  slots_.assign(capacity, 0);
+  mask_ = capacity - 1;
+  shift_ = 64;
+  for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
+  size_ = 0;
+  for (std::uint64_t id : old) {
+    if (id != 0) insert(id);
+  }
+}
+
+// ---- Tape --------------------------------------------------------------------------------------
+
 Tape::Tape(bool persistent, bool watch_accessed_variables)
     : persistent_(persistent), watch_accessed_variables_(watch_accessed_variables) {
   active_tapes.push_back(this);
@@ -45,27 +80,54 @@ void Tape::watch_tensor(const Tensor& tensor) {
 
 void Tape::watch_variable(const Variable& variable) {
   if (!is_floating(variable.dtype())) return;
-  if (known_.insert(variable.id()).second) watched_variables_.push_back(variable);
+  if (known_.insert(variable.id())) watched_variables_.push_back(variable);
 }
 
-void Tape::record_read(const VariableState& state, const Variable& variable, const Tensor& value,
-                       const std::shared_ptr<const BackwardFunction>& identity) {
+TapeInput Tape::add_input(std::uint64_t id, const Shape& shape, DType dtype) {
+  TapeInput input{id, static_cast<std::uint32_t>(dims_.size()),
+                  static_cast<std::uint32_t>(shape.size()), dtype};
+  dims_.insert(dims_.end(), shape.begin(), shape.end());
+  return input;
+}
+
+bool Tape::same_shape(const TapeInput& input, const Shape& shape) const {
+  return shape.size() == input.rank &&
+         std::equal(shape.begin(), shape.end(), dims_.begin() + input.dims);
+}
+
+Shape Tape::shape_of(const TapeInput& input) const {
+  return Shape(dims_.begin() + input.dims, dims_.begin() + input.dims + input.rank);
+}
+
+void Tape::add_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
+                         std::size_t count, std::uint64_t needs, const BackwardPtr& backward) {
+  const auto first = static_cast<std::uint32_t>(inputs_.size());
+  for (std::size_t i = 0; i < count; ++i) {
+    const Tensor& input = *inputs[i];
+    inputs_.push_back(input ? add_input(input.id(), input.shape(), input.dtype())
+                            : TapeInput{0, 0, 0, DType::float32});
+  }
+  entries_.push_back(TapeEntry{op, output.id(), needs, first, static_cast<std::uint32_t>(count),
+                               backward, false});
+  known_.insert(output.id());
+}
+
+void Tape::record_read(const VariableState& state, const Variable& variable, const Tensor& value) {
   if (!knows(state.id)) {
     if (!watch_accessed_variables_ || !state.trainable) return;
     watch_variable(variable);
     if (!knows(state.id)) return;
   }
-  TapeEntry entry{"ReadVariableOp",
-                  value.id(),
-                  {TapeEntry::Input{state.id, state.storage->shape(), state.storage->dtype()}},
-                  1,
-                  identity,
-                  true};
-  add_entry(std::move(entry));
+  const auto first = static_cast<std::uint32_t>(inputs_.size());
+  inputs_.push_back(add_input(state.id, state.storage->shape(), state.storage->dtype()));
+  entries_.push_back(TapeEntry{"ReadVariableOp", value.id(), 1, first, 1, nullptr, true});
+  known_.insert(value.id());
 }
 
 void Tape::reset() {
   entries_.clear();
+  inputs_.clear();
+  dims_.clear();
   known_.clear();
   watched_variables_.clear();
   used_ = false;
@@ -83,55 +145,125 @@ void Tape::begin_gradient(const char* what) {
 
 namespace {
 
-void accumulate(std::unordered_map<std::uint64_t, Gradient>& grads, std::uint64_t id,
-                Gradient gradient) {
-  auto found = grads.find(id);
-  if (found == grads.end()) {
-    grads.emplace(id, std::move(gradient));
-  } else {
-    found->second = add_gradients(found->second, gradient);
+/// The gradients of one backward pass by id: an open-addressing index (like IdSet) into a dense
+/// vector of gradients, which grows as ids arrive. A consumed gradient is left empty in place
+/// rather than erased; an empty Gradient reads as "no gradient".
+class GradientMap {
+ public:
+  explicit GradientMap(std::size_t expected_ids) {
+    values_.reserve(expected_ids);
+    rehash(capacity_for(expected_ids));
   }
-}
+  /// The gradient of `id`, or nullptr when it has none.
+  Gradient* find(std::uint64_t id) {
+    for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      if (slots_[i].id == id) {
+        Gradient& value = values_[slots_[i].index];
+        return value ? &value : nullptr;
+      }
+      if (slots_[i].id == 0) return nullptr;
+    }
+  }
+  /// grads[id] += gradient.
+  void accumulate(std::uint64_t id, Gradient gradient) {
+    for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      if (slots_[i].id == id) {
+        Gradient& value = values_[slots_[i].index];
+        value = value ? add_gradients(value, gradient) : std::move(gradient);
+        return;
+      }
+      if (slots_[i].id == 0) {
+        slots_[i] = Slot{id, values_.size()};
+        values_.push_back(std::move(gradient));
+        if (2 * values_.size() > slots_.size()) rehash(2 * slots_.size());
+        return;
+      }
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint64_t id;
+    std::size_t index;
+  };
+  static std::size_t capacity_for(std::size_t ids) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * ids) capacity *= 2;
+    return capacity;
+  }
+  std::size_t slot_of(std::uint64_t id) const {
+    return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  void rehash(std::size_t capacity) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(capacity, Slot{0, 0});
+    mask_ = capacity - 1;
+    shift_ = 64;
+    for (std::size_t c = capacity; c > 1; c >>= 1) --shift_;
+    for (const Slot& slot : old) {
+      if (slot.id == 0) continue;
+      std::size_t i = slot_of(slot.id);
+      while (slots_[i].id != 0) i = (i + 1) & mask_;
+      slots_[i] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::vector<Gradient> values_;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+};
 
 }  // namespace
 
 std::vector<Gradient> Tape::backward(const Tensor& target, const Tensor& seed,
                                      const std::vector<std::uint64_t>& sources) {
-  std::unordered_map<std::uint64_t, Gradient> grads;
-  grads.emplace(target.id(), Gradient(seed));
-  const std::unordered_set<std::uint64_t> keep(sources.begin(), sources.end());
+  // Gradients flow only to ids this tape knows (plus the target).
+  GradientMap grads(known_.size() + 1);
+  grads.accumulate(target.id(), Gradient(seed));
+  IdSet keep;
+  for (std::uint64_t id : sources) keep.insert(id);
   for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
     const TapeEntry& entry = *it;
-    auto found = grads.find(entry.output_id);
-    if (found == grads.end()) continue;
-    Gradient grad = found->second;
-    if (keep.count(entry.output_id) == 0) grads.erase(found);
+    Gradient* found = grads.find(entry.output_id);
+    if (found == nullptr) continue;
+    // A source's own gradient stays for the result; any other is consumed here.
+    Gradient grad;
+    if (keep.contains(entry.output_id)) {
+      grad = *found;
+    } else {
+      grad = std::move(*found);
+      *found = Gradient();
+    }
+    const TapeInput* inputs = inputs_.data() + entry.first_input;
     if (entry.passes_sparse) {
-      accumulate(grads, entry.inputs[0].id, std::move(grad));
+      grads.accumulate(inputs[0].id, std::move(grad));
       continue;
     }
-    const Grads input_grads = (*entry.backward)(grad.dense(), NeedsGrad(entry.needs));
-    for (std::size_t i = 0; i < entry.inputs.size() && i < input_grads.size(); ++i) {
-      if (!NeedsGrad(entry.needs)[i] || !input_grads[i]) continue;
-      const TapeEntry::Input& input = entry.inputs[i];
-      Gradient input_grad = input_grads[i];
+    const NeedsGrad needs(entry.needs);
+    Grads input_grads = (*entry.backward)(grad.dense(), needs);
+    const std::size_t n = std::min<std::size_t>(entry.input_count, input_grads.size());
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!needs[i] || !input_grads[i]) continue;
+      const TapeInput& input = inputs[i];
+      Gradient input_grad = std::move(input_grads[i]);
       if (!input_grad.is_sparse()) {
         Tensor dense = input_grad.dense();
-        if (dense.shape() != input.shape) dense = sum_to(dense, input.shape);
+        if (!same_shape(input, dense.shape())) dense = sum_to(dense, shape_of(input));
         if (dense.dtype() != input.dtype) {
           throw_value_error("GradientTape: the gradient of {} for input {} has dtype {}, expected {}",
                             entry.op, i, dtype_name(dense.dtype()), dtype_name(input.dtype));
         }
         input_grad = Gradient(std::move(dense));
       }
-      accumulate(grads, input.id, std::move(input_grad));
+      grads.accumulate(input.id, std::move(input_grad));
     }
   }
   std::vector<Gradient> result;
   result.reserve(sources.size());
   for (std::uint64_t id : sources) {
-    auto found = grads.find(id);
-    result.push_back(found == grads.end() ? Gradient() : found->second);
+    Gradient* found = grads.find(id);
+    result.push_back(found == nullptr ? Gradient() : *found);
   }
   return result;
 }
@@ -148,8 +280,7 @@ std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count) {
 }
 
 void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
-                      std::size_t count, BackwardFunction backward) {
-  auto shared = std::make_shared<const BackwardFunction>(std::move(backward));
+                      std::size_t count, BackwardPtr backward) {
   for (Tape* tape : active_tapes) {
     if (!tape->recording()) continue;
     std::uint64_t needs = 0;
@@ -158,15 +289,7 @@ void record_operation(const char* op, const Tensor& output, const Tensor* const*
                           tape->knows(inputs[i]->id());
       if (wanted) needs |= i < 64 ? std::uint64_t{1} << i : 0;
     }
-    if (needs == 0) continue;
-    TapeEntry entry{op, output.id(), {}, needs, shared, false};
-    entry.inputs.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      const Tensor& input = *inputs[i];
-      entry.inputs.push_back(input ? TapeEntry::Input{input.id(), input.shape(), input.dtype()}
-                                   : TapeEntry::Input{0, {}, DType::float32});
-    }
-    tape->add_entry(std::move(entry));
+    if (needs != 0) tape->add_operation(op, output, inputs, count, needs, backward);
   }
 }
 
@@ -174,7 +297,7 @@ void record_variable_read(const VariableState& state, const Variable& variable,
                           const Tensor& value) {
   if (!any_tape_recording()) return;
   for (Tape* tape : active_tapes) {
-    if (tape->recording()) tape->record_read(state, variable, value, nullptr);
+    if (tape->recording()) tape->record_read(state, variable, value);
   }
 }
 

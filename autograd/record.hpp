@@ -11,6 +11,8 @@
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -31,7 +33,35 @@ class NeedsGrad {
 };
 
 using Grads = std::vector<Gradient>;
-using BackwardFunction = std::function<Grads(const Tensor& grad_output, NeedsGrad needs)>;
+
+/// A recorded op's backward closure. Every tape that records the op shares one; the closure and
+/// its reference count sit in a single allocation (no std::function, whose small buffer is too
+/// small for the usual two captured Tensors).
+class BackwardNode {
+ public:
+  virtual ~BackwardNode() = default;
+  virtual Grads operator()(const Tensor& grad_output, NeedsGrad needs) const = 0;
+};
+
+template <class F>
+class BackwardClosure final : public BackwardNode {
+ public:
+  explicit BackwardClosure(F f) : f_(std::move(f)) {}
+  Grads operator()(const Tensor& grad_output, NeedsGrad needs) const override {
+    return f_(grad_output, needs);
+  }
+
+ private:
+  F f_;
+};
+
+using BackwardPtr = std::shared_ptr<const BackwardNode>;
+
+template <class Backward>
+BackwardPtr make_backward(Backward&& backward) {
+  return std::make_shared<const BackwardClosure<std::decay_t<Backward>>>(
+      std::forward<Backward>(backward));
+}
 using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
 
 /// True when some tape on this thread is recording (a thread-local counter: the no-tape fast path).
@@ -42,7 +72,7 @@ std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count);
 
 /// Stores the op on every recording tape that watches one of its inputs.
 void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
-                      std::size_t count, BackwardFunction backward);
+                      std::size_t count, BackwardPtr backward);
 
 /// Records `output = op(inputs)` for ops with a variable number of inputs (concat).
 template <class Backward>
@@ -54,7 +84,7 @@ Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs,
   for (const Tensor& input : inputs) pointers.push_back(&input);
   if (watched_inputs(pointers.data(), pointers.size()) == 0) return output;
   record_operation(op, output, pointers.data(), pointers.size(),
-                   BackwardFunction(std::forward<Backward>(backward)));
+                   make_backward(std::forward<Backward>(backward)));
   return output;
 }
 
@@ -70,7 +100,7 @@ Tensor record(const char* op, Tensor output, TensorRefs inputs, Backward&& backw
   std::size_t count = 0;
   for (const Tensor& input : inputs) pointers[count++] = &input;
   if (watched_inputs(pointers, count) == 0) return output;
-  record_operation(op, output, pointers, count, BackwardFunction(std::forward<Backward>(backward)));
+  record_operation(op, output, pointers, count, make_backward(std::forward<Backward>(backward)));
   return output;
 }
 

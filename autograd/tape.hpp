@@ -1,11 +1,10 @@
 #pragma once
 // Internal: the tape behind GradientTape, and the thread-local stack of active tapes.
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "tapeflow/autograd/gradient_tape.hpp"
@@ -20,18 +19,52 @@ struct VariableState {
   std::shared_ptr<Storage> storage;
 };
 
+/// A set of nonzero ids: open addressing with linear probing (0 marks an empty slot), so an
+/// insert costs no node allocation. Ids are never removed one by one, only all at once.
+class IdSet {
+ public:
+  bool contains(std::uint64_t id) const {
+    if (slots_.empty()) return false;
+    for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
+      if (slots_[i] == id) return true;
+      if (slots_[i] == 0) return false;
+    }
+  }
+  /// True when `id` was not in the set yet.
+  bool insert(std::uint64_t id);
+  void clear();
+  std::size_t size() const { return size_; }
+
+ private:
+  // Fibonacci hashing: ids are mostly consecutive, the multiply spreads them over the table.
+  std::size_t slot_of(std::uint64_t id) const {
+    return static_cast<std::size_t>((id * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
+  void grow();
+
+  std::vector<std::uint64_t> slots_;
+  std::size_t size_ = 0;
+  std::size_t mask_ = 0;
+  unsigned shift_ = 64;
+};
+
+/// One input of a recorded op: its id, dtype and shape (the shape lives in Tape::dims_, so an
+/// entry copies no Shape vector).
+struct TapeInput {
+  std::uint64_t id;  // 0 for a none input
+  std::uint32_t dims;  // offset of the shape in Tape::dims_
+  std::uint32_t rank;
+  DType dtype;
+};
+
 /// One recorded op: which ids it read and produced, and how to send gradients back.
 struct TapeEntry {
   const char* op;
   std::uint64_t output_id;
-  struct Input {
-    std::uint64_t id;
-    Shape shape;
-    DType dtype;
-  };
-  std::vector<Input> inputs;
   std::uint64_t needs;  // inputs this tape knew when it recorded the op
-  std::shared_ptr<const BackwardFunction> backward;
+  std::uint32_t first_input;  // inputs are Tape::inputs_[first_input, first_input + input_count)
+  std::uint32_t input_count;
+  BackwardPtr backward;  // none for a variable read
   bool passes_sparse;  // a variable read: an IndexedSlices gradient flows through unchanged
 };
 
@@ -46,14 +79,12 @@ class Tape {
 
   void watch_tensor(const Tensor& tensor);
   void watch_variable(const Variable& variable);
-  bool knows(std::uint64_t id) const { return known_.count(id) != 0; }
-  void add_entry(TapeEntry entry) {
-    known_.insert(entry.output_id);
-    entries_.push_back(std::move(entry));
-  }
+  bool knows(std::uint64_t id) const { return known_.contains(id); }
+  /// Records an op whose inputs this tape knows as `needs` (nonzero).
+  void add_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
+                     std::size_t count, std::uint64_t needs, const BackwardPtr& backward);
   /// Records a read of `variable` producing `value` when this tape watches it (or should).
-  void record_read(const VariableState& state, const Variable& variable, const Tensor& value,
-                   const std::shared_ptr<const BackwardFunction>& identity);
+  void record_read(const VariableState& state, const Variable& variable, const Tensor& value);
   void reset();
 
   /// The gradients of `target` (seeded with `seed`) for each id in `sources`.
@@ -65,12 +96,18 @@ class Tape {
   std::vector<Variable> watched_variables() const { return watched_variables_; }
 
  private:
+  TapeInput add_input(std::uint64_t id, const Shape& shape, DType dtype);
+  bool same_shape(const TapeInput& input, const Shape& shape) const;
+  Shape shape_of(const TapeInput& input) const;
+
   bool persistent_;
   bool watch_accessed_variables_;
   bool recording_ = true;
   bool used_ = false;
   std::vector<TapeEntry> entries_;
-  std::unordered_set<std::uint64_t> known_;
+  std::vector<TapeInput> inputs_;
+  std::vector<std::size_t> dims_;
+  IdSet known_;
   std::vector<Variable> watched_variables_;
 };
 
