@@ -174,4 +174,24 @@ Shape broadcast_shape(const Shape& a, const Shape& b, const char* op = "broadcas
 /// Sums `gradient` down to `shape` (the inverse of broadcasting), as the tape does for each input.
 Tensor sum_to(const Tensor& gradient, const Shape& shape);
 
+// ---- neural-network ops (ops_nn.cpp): fused, numerically stable --------------------------------
+
+/// Per-example softmax cross-entropy along `axis`, which the result drops (tf.nn's):
+///   loss = Σ_j labels_j·(lse - logits_j),  lse = max + log Σ_j e^(logits_j - max)
+///   d/dlogits = (softmax(logits)·Σ_j labels_j - labels)·g  (softmax - labels for distributions),
+///   d/dlabels = -log_softmax(logits)·g.
+/// Same shape and floating dtype for both (ValueError / TypeError otherwise).
+Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits, int axis = -1);
+/// Per-example cross-entropy with integer class ids: loss = lse(logits) - logits[labels], over
+/// the last axis; labels has logits' shape without its last axis.
+///   d/dlogits = (softmax(logits) - one_hot(labels))·g.
+/// A label outside [0, classes) is a ValueError that names it.
+Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
+/// Elementwise logistic loss with z = labels, x = logits (tf.nn's stable form):
+///   loss = max(x, 0) - x·z + log(1 + e^-|x|);  d/dx = (σ(x) - z)·g,  d/dz = -x·g.
+Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits);
+/// value + bias along the last axis (value rank >= 2, bias a vector of value.shape[-1]):
+///   d/dvalue = g,  d/dbias = Σ of g over all axes but the last.
+Tensor bias_add(const Tensor& value, const Tensor& bias);
+
 }  // namespace tapeflow
