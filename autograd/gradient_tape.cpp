@@ -55,8 +55,32 @@ void IdSet::grow() {
 
 // ---- Tape --------------------------------------------------------------------------------------
 
+namespace {
+
+/// The emptied buffers of the last tape destroyed on this thread: a loop that makes a tape per
+/// step reuses them and stops allocating for entries after its first step.
+struct SpareBuffers {
+  std::vector<TapeEntry> entries;
+  std::vector<TapeInput> inputs;
+  std::vector<std::size_t> dims;
+  IdSet known;
+  bool full = false;
+};
+thread_local SpareBuffers spare_buffers;
+// Larger buffers go back to the allocator rather than sit idle.
+constexpr std::size_t kMaxSpareEntries = std::size_t{1} << 16;
+
+}  // namespace
+
 Tape::Tape(bool persistent, bool watch_accessed_variables)
     : persistent_(persistent), watch_accessed_variables_(watch_accessed_variables) {
+  if (spare_buffers.full) {
+    entries_.swap(spare_buffers.entries);
+    inputs_.swap(spare_buffers.inputs);
+    dims_.swap(spare_buffers.dims);
+    std::swap(known_, spare_buffers.known);
+    spare_buffers.full = false;
+  }
   active_tapes.push_back(this);
   ++recording_tapes;
 }
@@ -65,6 +89,17 @@ Tape::~Tape() {
   set_recording(false);
   active_tapes.erase(std::remove(active_tapes.begin(), active_tapes.end(), this),
                      active_tapes.end());
+  if (!spare_buffers.full && entries_.capacity() <= kMaxSpareEntries) {
+    entries_.clear();
+    inputs_.clear();
+    dims_.clear();
+    known_.clear();
+    entries_.swap(spare_buffers.entries);
+    inputs_.swap(spare_buffers.inputs);
+    dims_.swap(spare_buffers.dims);
+    std::swap(known_, spare_buffers.known);
+    spare_buffers.full = true;
+  }
 }
 
 void Tape::set_recording(bool on) {
@@ -214,6 +249,24 @@ class GradientMap {
   unsigned shift_ = 64;
 };
 
+/// sum_to for the gradient an op returned for one input; a shape that cannot sum down to the
+/// input's shape is the op's bug, so the error names the op (sum_to alone cannot).
+Tensor unbroadcast(const char* op, std::size_t input, const Tensor& gradient, const Shape& shape) {
+  const Shape& from = gradient.shape();
+  bool reduces = shape.size() <= from.size();
+  const std::size_t lead = reduces ? from.size() - shape.size() : 0;
+  for (std::size_t k = 0; reduces && k < shape.size(); ++k) {
+    reduces = shape[k] == 1 || shape[k] == from[k + lead];
+  }
+  if (!reduces) {
+    throw_value_error(
+        "GradientTape: the gradient of {} for input {} has shape {}, which does not sum down to "
+        "the input's shape {}",
+        op, input, shape_str(from), shape_str(shape));
+  }
+  return sum_to(gradient, shape);
+}
+
 }  // namespace
 
 std::vector<Gradient> Tape::backward(const Tensor& target, const Tensor& seed,
@@ -246,10 +299,13 @@ std::vector<Gradient> Tape::backward(const Tensor& target, const Tensor& seed,
     for (std::size_t i = 0; i < n; ++i) {
       if (!needs[i] || !input_grads[i]) continue;
       const TapeInput& input = inputs[i];
+      if (i >= 64 && !knows(input.id)) continue;  // past the mask: ask the tape
       Gradient input_grad = std::move(input_grads[i]);
       if (!input_grad.is_sparse()) {
         Tensor dense = input_grad.dense();
-        if (!same_shape(input, dense.shape())) dense = sum_to(dense, shape_of(input));
+        if (!same_shape(input, dense.shape())) {
+          dense = unbroadcast(entry.op, i, dense, shape_of(input));
+        }
         if (dense.dtype() != input.dtype) {
           throw_value_error("GradientTape: the gradient of {} for input {} has dtype {}, expected {}",
                             entry.op, i, dtype_name(dense.dtype()), dtype_name(input.dtype));
@@ -268,28 +324,24 @@ std::vector<Gradient> Tape::backward(const Tensor& target, const Tensor& seed,
   return result;
 }
 
-std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count) {
-  std::uint64_t mask = 0;
-  for (Tape* tape : active_tapes) {
-    if (!tape->recording()) continue;
-    for (std::size_t i = 0; i < count && i < 64; ++i) {
-      if (*inputs[i] && tape->knows(inputs[i]->id())) mask |= std::uint64_t{1} << i;
-    }
-  }
-  return mask;
-}
-
 void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
-                      std::size_t count, BackwardPtr backward) {
+                      std::size_t count, MakeBackward make, void* closure) {
+  // The closure is built for the first tape that records the op; the others share it.
+  BackwardPtr backward;
   for (Tape* tape : active_tapes) {
     if (!tape->recording()) continue;
-    std::uint64_t needs = 0;
+    std::uint64_t needs = 0;  // NeedsGrad reads inputs past 63 as needed
+    bool wanted_any = false;
     for (std::size_t i = 0; i < count; ++i) {
-      const bool wanted = *inputs[i] && is_floating(inputs[i]->dtype()) &&
-                          tape->knows(inputs[i]->id());
-      if (wanted) needs |= i < 64 ? std::uint64_t{1} << i : 0;
+      if (!*inputs[i] || !is_floating(inputs[i]->dtype()) || !tape->knows(inputs[i]->id())) {
+        continue;
+      }
+      wanted_any = true;
+      if (i < 64) needs |= std::uint64_t{1} << i;
     }
-    if (needs != 0) tape->add_operation(op, output, inputs, count, needs, backward);
+    if (!wanted_any) continue;
+    if (!backward) backward = make(closure);
+    tape->add_operation(op, output, inputs, count, needs, backward);
   }
 }
 

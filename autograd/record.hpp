@@ -67,12 +67,25 @@ using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
 /// True when some tape on this thread is recording (a thread-local counter: the no-tape fast path).
 bool any_tape_recording();
 
-/// Bit i set when some recording tape watches input i; 0 means "record nothing".
-std::uint64_t watched_inputs(const Tensor* const* inputs, std::size_t count);
+/// Builds the shared backward closure from the caller's closure object (see record).
+using MakeBackward = BackwardPtr (*)(void* closure);
 
-/// Stores the op on every recording tape that watches one of its inputs.
+/// Stores the op on every recording tape that watches one of its inputs, in one pass over the
+/// tapes. `make(closure)` runs once, and only when some tape records the op.
 void record_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
-                      std::size_t count, BackwardPtr backward);
+                      std::size_t count, MakeBackward make, void* closure);
+
+/// record_operation with `backward` as the closure (moved from when it is an rvalue).
+template <class Backward>
+void record_with(const char* op, const Tensor& output, const Tensor* const* inputs,
+                 std::size_t count, Backward&& backward) {
+  using Stored = std::remove_reference_t<Backward>;
+  MakeBackward make = [](void* closure) -> BackwardPtr {
+    return make_backward(static_cast<Backward&&>(*static_cast<Stored*>(closure)));
+  };
+  record_operation(op, output, inputs, count, make,
+                   const_cast<void*>(static_cast<const void*>(std::addressof(backward))));
+}
 
 /// Records `output = op(inputs)` for ops with a variable number of inputs (concat).
 template <class Backward>
@@ -82,9 +95,7 @@ Tensor record(const char* op, Tensor output, const std::vector<Tensor>& inputs,
   std::vector<const Tensor*> pointers;
   pointers.reserve(inputs.size());
   for (const Tensor& input : inputs) pointers.push_back(&input);
-  if (watched_inputs(pointers.data(), pointers.size()) == 0) return output;
-  record_operation(op, output, pointers.data(), pointers.size(),
-                   make_backward(std::forward<Backward>(backward)));
+  record_with(op, output, pointers.data(), pointers.size(), std::forward<Backward>(backward));
   return output;
 }
 
@@ -99,8 +110,7 @@ Tensor record(const char* op, Tensor output, TensorRefs inputs, Backward&& backw
   const Tensor* pointers[8];
   std::size_t count = 0;
   for (const Tensor& input : inputs) pointers[count++] = &input;
-  if (watched_inputs(pointers, count) == 0) return output;
-  record_operation(op, output, pointers, count, make_backward(std::forward<Backward>(backward)));
+  record_with(op, output, pointers, count, std::forward<Backward>(backward));
   return output;
 }
 

@@ -80,7 +80,7 @@ class Tape {
   void watch_tensor(const Tensor& tensor);
   void watch_variable(const Variable& variable);
   bool knows(std::uint64_t id) const { return known_.contains(id); }
-  /// Records an op whose inputs this tape knows as `needs` (nonzero).
+  /// Records an op; `needs` has bit i set when this tape knows input i (i < 64).
   void add_operation(const char* op, const Tensor& output, const Tensor* const* inputs,
                      std::size_t count, std::uint64_t needs, const BackwardPtr& backward);
   /// Records a read of `variable` producing `value` when this tape watches it (or should).

@@ -14,8 +14,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
+
+#include <sys/resource.h>
 
 namespace bench {
 
@@ -48,20 +51,70 @@ inline void do_not_optimize(T const& value) {
   asm volatile("" : : "r,m"(value) : "memory");
 }
 
+/// Involuntary context switches of this process so far (the scheduler preempted a thread).
+inline long preemptions() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nivcsw;
+}
+
+/// The timed calls of one case. A call during which the scheduler preempted the process measured
+/// someone else's work too: the median is over the clean calls when at least a quarter of them
+/// are clean, else over all (on a machine that busy, say so next to the number).
+struct Samples {
+  std::vector<double> clean, all;
+  void add(double seconds, bool preempted) {
+    all.push_back(seconds);
+    if (!preempted) clean.push_back(seconds);
+  }
+  bool mostly_preempted() const { return clean.size() * 4 < all.size() || clean.empty(); }
+  double median() const {
+    std::vector<double> t = mostly_preempted() ? all : clean;
+    std::nth_element(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(t.size() / 2), t.end());
+    return t[t.size() / 2];
+  }
+};
+
+/// Times `body` once into `samples`.
+template <class Body>
+void time_once(Body&& body, Samples& samples) {
+  using clock = std::chrono::steady_clock;
+  const long switches = preemptions();
+  const auto start = clock::now();
+  body();
+  const double seconds = std::chrono::duration<double>(clock::now() - start).count();
+  samples.add(seconds, preemptions() != switches);
+}
+
 /// Seconds per call of `body`: `warmup` untimed calls, then the median of `repeats` timed calls.
 template <class Body>
 double median_seconds(int warmup, int repeats, Body&& body) {
-  using clock = std::chrono::steady_clock;
   for (int i = 0; i < warmup; ++i) body();
-  std::vector<double> times;
-  times.reserve(static_cast<std::size_t>(repeats));
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = clock::now();
-    body();
-    times.push_back(std::chrono::duration<double>(clock::now() - start).count());
+  Samples samples;
+  for (int i = 0; i < repeats; ++i) time_once(body, samples);
+  return samples.median();
+}
+
+/// Samples of each body, measured in rounds (each round calls every body once, in turn), so
+/// load from other processes hits all cases alike and their ratios stay meaningful. `warmup`
+/// untimed rounds, then `repeats` timed rounds.
+inline std::vector<Samples> interleaved_samples(int warmup, int repeats,
+                                                const std::vector<std::function<void()>>& bodies) {
+  for (int i = 0; i < warmup; ++i) {
+    for (const auto& body : bodies) body();
   }
-  std::nth_element(times.begin(), times.begin() + repeats / 2, times.end());
-  return times[static_cast<std::size_t>(repeats / 2)];
+  std::vector<Samples> samples(bodies.size());
+  for (int i = 0; i < repeats; ++i) {
+    for (std::size_t b = 0; b < bodies.size(); ++b) time_once(bodies[b], samples[b]);
+  }
+  return samples;
+}
+
+/// "" or a warning for the table's note column when most timed calls were preempted.
+inline std::string preemption_note(const Samples& samples) {
+  if (!samples.mostly_preempted()) return "";
+  return "; " + std::to_string(samples.all.size() - samples.clean.size()) + "/" +
+         std::to_string(samples.all.size()) + " calls preempted: machine busy";
 }
 
 /// Heap allocations (operator new calls) counted process-wide; alloc_counter.cpp defines them.

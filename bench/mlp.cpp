@@ -5,9 +5,11 @@
 // OpenBLAS threads come from OPENBLAS_NUM_THREADS; run_all.sh runs 1 and 2.
 
 #include <cblas.h>
+#include <sys/resource.h>
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,12 @@ Tensor forward_loss(const Model& m, const Tensor& x, const Tensor& labels) {
   return -reduce_mean(reduce_sum(labels * log_softmax(logits), {-1}));
 }
 
+long minor_page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -101,10 +109,6 @@ int main(int argc, char** argv) {
                        std::vector<float>(g.m * g.n)});
     flops += 2.0 * static_cast<double>(g.m * g.n * g.k);
   }
-  const double gemm_seconds = bench::median_seconds(warmup, repeats, [&] {
-    for (std::size_t i = 0; i < gemms.size(); ++i) run_gemm(gemms[i], buffers[i]);
-  });
-
   tapeflow::random::set_seed(7);
   const Model model = make_model(s);
   const Tensor x = tapeflow::random::uniform({s.batch, s.in});
@@ -115,40 +119,52 @@ int main(int argc, char** argv) {
   const std::vector<tapeflow::TensorLike> sources = {model.w1, model.b1, model.w2,
                                                       model.b2, model.w3, model.b3};
 
-  const double forward_seconds = bench::median_seconds(warmup, repeats, [&] {
-    bench::do_not_optimize(forward_loss(model, x, labels));
-  });
-  const double taped_forward_seconds = bench::median_seconds(warmup, repeats, [&] {
+  int failures = 0;
+  enum Case { kGemm, kForward, kTapedForward, kStep, kCases };
+  std::vector<std::function<void()>> bodies(kCases);
+  bodies[kGemm] = [&] {
+    for (std::size_t i = 0; i < gemms.size(); ++i) run_gemm(gemms[i], buffers[i]);
+  };
+  bodies[kForward] = [&] { bench::do_not_optimize(forward_loss(model, x, labels)); };
+  bodies[kTapedForward] = [&] {
     tapeflow::GradientTape tape;
     bench::do_not_optimize(forward_loss(model, x, labels));
-  });
-  int failures = 0;
-  const double step_seconds = bench::median_seconds(warmup, repeats, [&] {
+  };
+  bodies[kStep] = [&] {
     tapeflow::GradientTape tape;
     const Tensor loss = forward_loss(model, x, labels);
     const std::vector<tapeflow::Gradient> grads = tape.gradient(loss, sources);
     for (const tapeflow::Gradient& g : grads) failures += g ? 0 : 1;
     if (!std::isfinite(loss.item<float>())) ++failures;
-  });
+  };
+  const std::vector<bench::Samples> samples = bench::interleaved_samples(warmup, repeats, bodies);
+  const double gemm_seconds = samples[kGemm].median();
+  const double forward_seconds = samples[kForward].median();
+  const double taped_forward_seconds = samples[kTapedForward].median();
+  const double step_seconds = samples[kStep].median();
   const std::size_t before = bench::allocation_count();
+  const long faults_before = minor_page_faults();
   {
     tapeflow::GradientTape tape;
     const Tensor loss = forward_loss(model, x, labels);
     bench::do_not_optimize(tape.gradient(loss, sources));
   }
   const double step_allocs = static_cast<double>(bench::allocation_count() - before);
+  const long step_faults = minor_page_faults() - faults_before;
 
   const double ms = 1e3;
   char gflops[64];
   std::snprintf(gflops, sizeof gflops, "%.0f GFLOP/s, ", flops / gemm_seconds * 1e-9);
   table.row(shape + ": sgemm only (8 GEMMs)", gemm_seconds * ms, "ms/step", -1, -1,
-            gflops + threads);
+            gflops + threads + bench::preemption_note(samples[kGemm]));
   table.row(shape + ": forward, no tape", forward_seconds * ms, "ms/step",
             forward_seconds / gemm_seconds, -1, threads);
   table.row(shape + ": forward, recorded", taped_forward_seconds * ms, "ms/step",
             taped_forward_seconds / gemm_seconds, -1, threads);
   table.row(shape + ": forward+backward", step_seconds * ms, "ms/step", step_seconds / gemm_seconds,
-            step_allocs, threads);
+            step_allocs,
+            threads + ", " + std::to_string(step_faults) + " page faults/step" +
+                bench::preemption_note(samples[kStep]));
   if (failures != 0) std::fprintf(stderr, "mlp: missing gradients or a non-finite loss\n");
   return failures == 0 ? 0 : 1;
 }

@@ -8,7 +8,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <tapeflow/tapeflow.hpp>
 #include <tapeflow/core/kernels.hpp>
@@ -52,19 +54,18 @@ Tensor filled(const tapeflow::Shape& shape, float value) {
   return tapeflow::fill(shape, value, tapeflow::DType::float32);
 }
 
-struct Measured {
-  double seconds_per_op;
-  double allocs_per_op;
-};
-
-/// Times `body` (one chain of `ops` ops per call) and counts its allocations.
+/// Allocations per op of one call of `body` (a chain of `ops` ops), after the timed runs.
 template <class Body>
-Measured measure(int warmup, int repeats, int ops, Body&& body) {
-  const double seconds = bench::median_seconds(warmup, repeats, body);
+double allocs_per_op(int ops, Body&& body) {
   const std::size_t before = bench::allocation_count();
   body();
-  const std::size_t after = bench::allocation_count();
-  return {seconds / ops, static_cast<double>(after - before) / ops};
+  return static_cast<double>(bench::allocation_count() - before) / ops;
+}
+
+std::string times(double ratio) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2fx", ratio);
+  return text;
 }
 
 int run_shape(bench::Table& table, const tapeflow::Shape& shape, const std::string& label,
@@ -73,34 +74,37 @@ int run_shape(bench::Table& table, const tapeflow::Shape& shape, const std::stri
   const Tensor a = filled(shape, kScale);
   const Tensor b = filled(shape, kShift);
   const float expected_grad = std::pow(kScale, static_cast<float>(ops / 2));
-  int failures = 0;
+  float grad = 0;
 
-  const Measured raw = measure(warmup, repeats, ops, [&] {
-    bench::do_not_optimize(raw_chain(0.5f, kScale, kShift, ops));
-  });
-  const Measured kernel = measure(warmup, repeats, ops, [&] {
-    bench::do_not_optimize(kernel_chain(x0, a, b, ops));
-  });
-  const Measured no_tape = measure(warmup, repeats, ops, [&] {
-    bench::do_not_optimize(op_chain(x0, a, b, ops));
-  });
-  const Measured idle_tape = measure(warmup, repeats, ops, [&] {
+  enum Case { kRaw, kKernel, kNoTape, kIdleTape, kForward, kBoth, kCases };
+  std::vector<std::function<void()>> bodies(kCases);
+  bodies[kRaw] = [&] { bench::do_not_optimize(raw_chain(0.5f, kScale, kShift, ops)); };
+  bodies[kKernel] = [&] { bench::do_not_optimize(kernel_chain(x0, a, b, ops)); };
+  bodies[kNoTape] = [&] { bench::do_not_optimize(op_chain(x0, a, b, ops)); };
+  bodies[kIdleTape] = [&] {
     tapeflow::GradientTape tape;  // active, but watches nothing: records nothing
     bench::do_not_optimize(op_chain(x0, a, b, ops));
-  });
-  const Measured forward = measure(warmup, repeats, ops, [&] {
+  };
+  bodies[kForward] = [&] {
     tapeflow::GradientTape tape;
     tape.watch(x0);
     bench::do_not_optimize(op_chain(x0, a, b, ops));
-  });
-  float grad = 0;
-  const Measured both = measure(warmup, repeats, ops, [&] {
+  };
+  bodies[kBoth] = [&] {
     tapeflow::GradientTape tape;
     tape.watch(x0);
     const Tensor y = op_chain(x0, a, b, ops);
     const tapeflow::Gradient g = tape.gradient(y, {x0})[0];
     grad = g.dense().numpy<float>().flat(0);
-  });
+  };
+  const std::vector<bench::Samples> samples = bench::interleaved_samples(warmup, repeats, bodies);
+  std::vector<double> per_op(kCases), allocs(kCases);
+  for (int c = 0; c < kCases; ++c) {
+    per_op[c] = samples[c].median() / ops;
+    allocs[c] = allocs_per_op(ops, bodies[c]);
+  }
+
+  int failures = 0;
   if (!(std::fabs(grad - expected_grad) <= 1e-4f * expected_grad)) {
     std::fprintf(stderr, "tape_overhead: wrong gradient %.7g, expected %.7g\n", grad,
                  expected_grad);
@@ -108,26 +112,25 @@ int run_shape(bench::Table& table, const tapeflow::Shape& shape, const std::stri
   }
 
   const double ns = 1e9;
+  const double raw = per_op[kRaw];
+  const double kernel = per_op[kKernel];
   const std::string prefix = label + ": ";
-  table.row(prefix + "raw float loop", raw.seconds_per_op * ns, "ns/op", -1, raw.allocs_per_op,
+  table.row(prefix + "raw float loop", raw * ns, "ns/op", -1, allocs[kRaw],
             "the arithmetic alone");
-  table.row(prefix + "kernel only (binary_map)", kernel.seconds_per_op * ns, "ns/op",
-            kernel.seconds_per_op / raw.seconds_per_op, kernel.allocs_per_op,
-            "new Tensor + loop, no record check");
-  table.row(prefix + "op, no tape", no_tape.seconds_per_op * ns, "ns/op",
-            no_tape.seconds_per_op / raw.seconds_per_op, no_tape.allocs_per_op,
-            "vs kernel only: " + std::to_string(no_tape.seconds_per_op / kernel.seconds_per_op)
-                .substr(0, 4) + "x");
-  table.row(prefix + "op, tape watching nothing", idle_tape.seconds_per_op * ns, "ns/op",
-            idle_tape.seconds_per_op / raw.seconds_per_op, idle_tape.allocs_per_op,
-            "vs kernel only: " + std::to_string(idle_tape.seconds_per_op / kernel.seconds_per_op)
-                .substr(0, 4) + "x");
-  table.row(prefix + "recorded op, forward", forward.seconds_per_op * ns, "ns/op",
-            forward.seconds_per_op / raw.seconds_per_op, forward.allocs_per_op, "");
-  table.row(prefix + "recorded op, forward+backward", both.seconds_per_op * 1e6, "us/op",
-            both.seconds_per_op / raw.seconds_per_op, both.allocs_per_op,
-            "target <= 1 us; vs op no tape: " +
-                std::to_string(both.seconds_per_op / no_tape.seconds_per_op).substr(0, 4) + "x");
+  table.row(prefix + "kernel only (binary_map)", kernel * ns, "ns/op", kernel / raw,
+            allocs[kKernel], "new Tensor + loop, no record check");
+  table.row(prefix + "op, no tape", per_op[kNoTape] * ns, "ns/op", per_op[kNoTape] / raw,
+            allocs[kNoTape], "vs kernel only: " + times(per_op[kNoTape] / kernel));
+  table.row(prefix + "op, tape watching nothing", per_op[kIdleTape] * ns, "ns/op",
+            per_op[kIdleTape] / raw, allocs[kIdleTape],
+            "vs kernel only: " + times(per_op[kIdleTape] / kernel));
+  table.row(prefix + "recorded op, forward", per_op[kForward] * ns, "ns/op",
+            per_op[kForward] / raw, allocs[kForward],
+            "vs op no tape: " + times(per_op[kForward] / per_op[kNoTape]));
+  table.row(prefix + "recorded op, forward+backward", per_op[kBoth] * 1e6, "us/op",
+            per_op[kBoth] / raw, allocs[kBoth],
+            "target <= 1 us; vs op no tape: " + times(per_op[kBoth] / per_op[kNoTape]) +
+                bench::preemption_note(samples[kBoth]));
   return failures;
 }
 

@@ -12,22 +12,201 @@ namespace tapeflow {
 
 namespace detail {
 
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kCache = false;  // let AddressSanitizer see every use after free
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kCache = false;
+#else
+constexpr bool kCache = true;
+#endif
+#else
+constexpr bool kCache = true;
+#endif
+
+/// True once this thread's caches are destroyed (at thread exit; for the main thread, before
+/// static objects that may still free tensors). Trivially destructible, so always readable.
+bool& caches_gone() {
+  static thread_local bool gone = false;
+  return gone;
+}
+
+/// Freed blocks of one size, kept per thread for reuse. Every op result allocates one Storage
+/// block; glibc caches only 7 blocks of a size per thread, so a tape that frees its thousands of
+/// intermediates at once would otherwise send them through its slower bins.
+template <std::size_t Size>
+class BlockCache {
+ public:
+  ~BlockCache() {
+    caches_gone() = true;
+    while (head_ != nullptr) {
+      Node* next = head_->next;
+      ::operator delete(head_);
+      head_ = next;
+    }
+  }
+  void* take() {
+    if (head_ == nullptr) return ::operator new(Size);
+    Node* node = head_;
+    head_ = node->next;
+    --count_;
+    return node;
+  }
+  void give(void* block) {
+    if (count_ >= kMaxBlocks) {
+      ::operator delete(block);
+      return;
+    }
+    head_ = new (block) Node{head_};
+    ++count_;
+  }
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  static_assert(Size >= sizeof(Node), "a cached block holds the list link");
+  static constexpr std::size_t kMaxBlocks = 8192;
+  Node* head_ = nullptr;
+  std::size_t count_ = 0;
+};
+
+template <std::size_t Size>
+BlockCache<Size>& block_cache() {
+  static thread_local BlockCache<Size> cache;
+  return cache;
+}
+
+/// Allocates single objects (the shared_ptr control block with its Storage) from BlockCache.
+template <class T>
+struct PooledAllocator {
+  using value_type = T;
+  PooledAllocator() = default;
+  template <class U>
+  PooledAllocator(const PooledAllocator<U>& /*other*/) {}
+  T* allocate(std::size_t n) {
+    if (kCache && n == 1 && !caches_gone()) {
+      return static_cast<T*>(block_cache<sizeof(T)>().take());
+    }
+    return static_cast<T*>(::operator new(n * sizeof(T)));
+  }
+  void deallocate(T* p, std::size_t n) {
+    if (kCache && n == 1 && !caches_gone()) {
+      block_cache<sizeof(T)>().give(p);
+    } else {
+      ::operator delete(p);
+    }
+  }
+  template <class U>
+  bool operator==(const PooledAllocator<U>& /*other*/) const {
+    return true;
+  }
+  template <class U>
+  bool operator!=(const PooledAllocator<U>& /*other*/) const {
+    return false;
+  }
+};
+
+/// Freed large buffers, kept per thread by size class for the next tensor of that class.
+/// glibc serves large blocks with fresh mmap pages or trims its heap after freeing them, so each
+/// training step would fault in every big intermediate again (~1 us per 4 KiB page: the MLP
+/// bench took 937 faults a step). Classes step by 1/8 of a power of two (at most 12.5% slack).
+/// At most kMaxCachedBytes stay cached per thread; beyond that buffers go back to the system.
+class BufferCache {
+ public:
+  static constexpr std::size_t kMinBytes = std::size_t{1} << 16;
+  static constexpr std::size_t kMaxCachedBytes = std::size_t{1} << 30;
+
+  ~BufferCache() {
+    caches_gone() = true;
+    for (Node*& head : heads_) {
+      while (head != nullptr) {
+        Node* next = head->next;
+        std::free(head);
+        head = next;
+      }
+    }
+  }
+  /// A 64-byte aligned buffer of at least `bytes` (>= kMinBytes).
+  void* take(std::size_t bytes) {
+    const std::size_t c = class_of(bytes);
+    if (Node* node = heads_[c]) {
+      heads_[c] = node->next;
+      cached_bytes_ -= class_bytes(c);
+      return node;
+    }
+    return allocate(class_bytes(c));
+  }
+  /// Takes back a buffer from take(bytes).
+  void give(void* buffer, std::size_t bytes) {
+    const std::size_t c = class_of(bytes);
+    if (cached_bytes_ + class_bytes(c) > kMaxCachedBytes) {
+      std::free(buffer);
+      return;
+    }
+    heads_[c] = new (buffer) Node{heads_[c]};
+    cached_bytes_ += class_bytes(c);
+  }
+  static void* allocate(std::size_t bytes) {
+    void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+    if (p == nullptr) throw std::bad_alloc();
+    return p;
+  }
+
+ private:
+  struct Node {
+    Node* next;
+  };
+  static constexpr std::size_t kMinLog = 16;
+  static constexpr std::size_t kClasses = (64 - kMinLog) * 8;
+  // bytes in [2^e, 2^(e+1)) round up to 2^e + k 2^(e-3), k = 1..8.
+  static std::size_t class_of(std::size_t bytes) {
+    const auto e = static_cast<std::size_t>(63 - __builtin_clzll(bytes));  // bytes >= 2^kMinLog
+    const std::size_t step = std::size_t{1} << (e - 3);
+    const std::size_t k = (bytes - (std::size_t{1} << e) + step - 1) / step;  // 0..8
+    return (e - kMinLog) * 8 + k;  // k == 8 is the next power's k == 0
+  }
+  static std::size_t class_bytes(std::size_t c) {
+    const std::size_t e = kMinLog + c / 8;
+    return (std::size_t{1} << e) + (c % 8) * (std::size_t{1} << (e - 3));
+  }
+
+  Node* heads_[kClasses + 1] = {};
+  std::size_t cached_bytes_ = 0;
+};
+
+BufferCache& buffer_cache() {
+  static thread_local BufferCache cache;
+  return cache;
+}
+
+bool cache_buffer(std::size_t bytes) {
+  return kCache && bytes >= BufferCache::kMinBytes && !caches_gone();
+}
+
+}  // namespace
+
 Storage::Storage(DType dtype, Shape shape)
     : dtype_(dtype), shape_(std::move(shape)), size_(shape_size(shape_)), data_(inline_) {
   const std::size_t bytes = nbytes();
   if (bytes > kInlineBytes) {
-    const std::size_t rounded = (bytes + 63) / 64 * 64;
-    data_ = std::aligned_alloc(64, rounded);
-    if (data_ == nullptr) throw std::bad_alloc();
+    data_ = cache_buffer(bytes) ? buffer_cache().take(bytes) : BufferCache::allocate(bytes);
   }
 }
 
 Storage::~Storage() {
-  if (data_ != inline_) std::free(data_);
+  if (data_ == inline_) return;
+  if (cache_buffer(nbytes())) {
+    buffer_cache().give(data_, nbytes());
+  } else {
+    std::free(data_);
+  }
 }
 
 std::shared_ptr<Storage> Storage::make(DType dtype, Shape shape) {
-  return std::make_shared<Storage>(dtype, std::move(shape));
+  return std::allocate_shared<Storage>(PooledAllocator<Storage>(), dtype, std::move(shape));
 }
 
 std::uint64_t next_tensor_id() {
