@@ -59,7 +59,9 @@ namespace {
 
 /// The emptied buffers of the last tape destroyed on this thread: a loop that makes a tape per
 /// step reuses them and stops allocating for entries after its first step.
+thread_local bool spare_buffers_gone = false;  // trivially destructible: readable at thread exit
 struct SpareBuffers {
+  ~SpareBuffers() { spare_buffers_gone = true; }
   std::vector<TapeEntry> entries;
   std::vector<TapeInput> inputs;
   std::vector<std::size_t> dims;
@@ -74,7 +76,7 @@ constexpr std::size_t kMaxSpareEntries = std::size_t{1} << 16;
 
 Tape::Tape(bool persistent, bool watch_accessed_variables)
     : persistent_(persistent), watch_accessed_variables_(watch_accessed_variables) {
-  if (spare_buffers.full) {
+  if (!spare_buffers_gone && spare_buffers.full) {
     entries_.swap(spare_buffers.entries);
     inputs_.swap(spare_buffers.inputs);
     dims_.swap(spare_buffers.dims);
@@ -89,7 +91,7 @@ Tape::~Tape() {
   set_recording(false);
   active_tapes.erase(std::remove(active_tapes.begin(), active_tapes.end(), this),
                      active_tapes.end());
-  if (!spare_buffers.full && entries_.capacity() <= kMaxSpareEntries) {
+  if (!spare_buffers_gone && !spare_buffers.full && entries_.capacity() <= kMaxSpareEntries) {
     entries_.clear();
     inputs_.clear();
     dims_.clear();
@@ -191,6 +193,7 @@ class GradientMap {
   }
   /// The gradient of `id`, or nullptr when it has none.
   Gradient* find(std::uint64_t id) {
+    if (id == 0) return nullptr;  // a none tensor; 0 also marks empty slots
     for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
       if (slots_[i].id == id) {
         Gradient& value = values_[slots_[i].index];
@@ -201,6 +204,7 @@ class GradientMap {
   }
   /// grads[id] += gradient.
   void accumulate(std::uint64_t id, Gradient gradient) {
+    if (id == 0) return;
     for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
       if (slots_[i].id == id) {
         Gradient& value = values_[slots_[i].index];
@@ -333,9 +337,8 @@ void record_operation(const char* op, const Tensor& output, const Tensor* const*
     std::uint64_t needs = 0;  // NeedsGrad reads inputs past 63 as needed
     bool wanted_any = false;
     for (std::size_t i = 0; i < count; ++i) {
-      if (!*inputs[i] || !is_floating(inputs[i]->dtype()) || !tape->knows(inputs[i]->id())) {
-        continue;
-      }
+      // knows() first: it is the cheap test, and false for a none input (id 0).
+      if (!tape->knows(inputs[i]->id()) || !is_floating(inputs[i]->dtype())) continue;
       wanted_any = true;
       if (i < 64) needs |= std::uint64_t{1} << i;
     }

@@ -24,7 +24,7 @@ struct VariableState {
 class IdSet {
  public:
   bool contains(std::uint64_t id) const {
-    if (slots_.empty()) return false;
+    if (id == 0 || slots_.empty()) return false;
     for (std::size_t i = slot_of(id);; i = (i + 1) & mask_) {
       if (slots_[i] == id) return true;
       if (slots_[i] == 0) return false;
