@@ -88,7 +88,7 @@ void write_table(std::string& out, const T* data, std::size_t offset, std::size_
     if (!is_vector) out += r < 0 ? std::string("<th>&vellip;</th>") : header_cell(r);
     for (long c : col_idx) {
       if (r < 0 || c < 0) {
-        out += r < 0 && c >= 0 ? "<td>&vellip;</td>" : "<td>&hellip;</td>";
+        out += r >= 0 ? "<td>&hellip;</td>" : c >= 0 ? "<td>&vellip;</td>" : "<td>&dtdot;</td>";
         continue;
       }
       const std::size_t at = offset + static_cast<std::size_t>(r) * row_stride +
