@@ -110,11 +110,13 @@ inline std::vector<Samples> interleaved_samples(int warmup, int repeats,
   return samples;
 }
 
-/// "" or a warning for the table's note column when most timed calls were preempted.
+/// For the table's note column: how many timed calls ran unpreempted, and a warning when the
+/// median had to include preempted calls.
 inline std::string preemption_note(const Samples& samples) {
-  if (!samples.mostly_preempted()) return "";
-  return "; " + std::to_string(samples.all.size() - samples.clean.size()) + "/" +
-         std::to_string(samples.all.size()) + " calls preempted: machine busy";
+  std::string note = "; " + std::to_string(samples.clean.size()) + "/" +
+                     std::to_string(samples.all.size()) + " calls unpreempted";
+  if (samples.mostly_preempted()) note += ": machine busy, median over all calls";
+  return note;
 }
 
 /// Heap allocations (operator new calls) counted process-wide; alloc_counter.cpp defines them.

@@ -158,9 +158,11 @@ int main(int argc, char** argv) {
   table.row(shape + ": sgemm only (8 GEMMs)", gemm_seconds * ms, "ms/step", -1, -1,
             gflops + threads + bench::preemption_note(samples[kGemm]));
   table.row(shape + ": forward, no tape", forward_seconds * ms, "ms/step",
-            forward_seconds / gemm_seconds, -1, threads);
+            forward_seconds / gemm_seconds, -1,
+            threads + bench::preemption_note(samples[kForward]));
   table.row(shape + ": forward, recorded", taped_forward_seconds * ms, "ms/step",
-            taped_forward_seconds / gemm_seconds, -1, threads);
+            taped_forward_seconds / gemm_seconds, -1,
+            threads + bench::preemption_note(samples[kTapedForward]));
   table.row(shape + ": forward+backward", step_seconds * ms, "ms/step", step_seconds / gemm_seconds,
             step_allocs,
             threads + ", " + std::to_string(step_faults) + " page faults/step" +
