@@ -15,3 +15,6 @@
 #include "tapeflow/autograd/indexed_slices.hpp"
 #include "tapeflow/autograd/ops.hpp"
 #include "tapeflow/autograd/variable.hpp"
+
+#include "tapeflow/optim/optim.hpp"
+#include "tapeflow/nn/nn.hpp"

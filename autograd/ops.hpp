@@ -154,13 +154,14 @@ Tensor stop_gradient(const Tensor& x);
 /// A copy of x that the tape sees as an op of its own (gradient 1)
 Tensor identity(const Tensor& x);
 
-// ---- factories (ops_factory.cpp); never recorded -----------------------------------------------
+// ---- factories (ops_factory.cpp); constants, except fill(shape, Tensor) -----------------------
 
 Tensor zeros(const Shape& shape, DType dtype = DType::float32);
 Tensor ones(const Shape& shape, DType dtype = DType::float32);
 /// A tensor of `shape` filled with `value`, in `dtype`.
 Tensor fill(const Shape& shape, double value, DType dtype = DType::float32);
-/// A tensor of `shape` filled with the single value of `value`, in its dtype (tf.fill).
+/// A tensor of `shape` filled with the single value of `value`, in its dtype (tf.fill);
+///   d/dvalue = Σ g.
 Tensor fill(const Shape& shape, const Tensor& value);
 Tensor zeros_like(const Tensor& x);
 Tensor ones_like(const Tensor& x);

@@ -1,4 +1,5 @@
-// Factories: new tensors from shapes and values. Never recorded.
+// Factories: new tensors from shapes and values. Only fill(shape, Tensor value) is recorded
+// (through reshape and broadcast_to), as TensorFlow differentiates tf.fill in its value.
 
 #include <cmath>
 
@@ -33,7 +34,8 @@ Tensor fill(const Shape& shape, const Tensor& value) {
     detail::throw_value_error("fill: value must be a scalar. Received: shape={}",
                               shape_str(value.shape()));
   }
-  return broadcast_to(reshape(stop_gradient(value), {}), shape);
+  // Differentiable in value (d/dvalue = Σ g), as TensorFlow's FillGrad.
+  return broadcast_to(reshape(value, {}), shape);
 }
 
 Tensor zeros_like(const Tensor& x) { return filled(x.shape(), 0.0, x.dtype()); }

@@ -58,9 +58,10 @@ Tensor gather(const Tensor& params, const Tensor& indices) {
   }
   return detail::record("gather", out, {params, indices},
                         [pshape, indices](const Tensor& g, NeedsGrad) -> Grads {
-                          std::vector<std::int64_t> values_shape{-1};
-                          values_shape.insert(values_shape.end(), pshape.begin() + 1, pshape.end());
+                          // The row count is explicit: -1 cannot be inferred for zero-size rows.
                           const std::int64_t n = static_cast<std::int64_t>(indices.size());
+                          std::vector<std::int64_t> values_shape{n};
+                          values_shape.insert(values_shape.end(), pshape.begin() + 1, pshape.end());
                           return {IndexedSlices{reshape(g, values_shape), reshape(indices, {n}),
                                                 pshape},
                                   Tensor()};

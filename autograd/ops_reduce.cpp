@@ -122,7 +122,10 @@ Tensor reduce_max(const Tensor& x, std::vector<int> axis, bool keepdims) {
     using T = typename decltype(tag)::type;
     const T* px = static_cast<const T*>(x.raw_data());
     T* po = static_cast<T*>(out.storage()->data());
-    std::fill(po, po + out.size(), std::numeric_limits<T>::lowest());
+    // Start from -inf, not lowest(): a row of -inf values has maximum -inf (and its gradient
+    // mask must find it).
+    using Limits = std::numeric_limits<T>;
+    std::fill(po, po + out.size(), Limits::has_infinity ? -Limits::infinity() : Limits::lowest());
     for_each_reduced(x.shape(), r, [&](std::size_t o, std::size_t i) {
       // NaN propagates, as in TensorFlow.
       if (px[i] > po[o] || px[i] != px[i]) po[o] = px[i];

@@ -4,8 +4,12 @@
 #include <iostream>
 #include <unordered_set>
 
+#include "tapeflow/autograd/gradient_tape.hpp"
 #include "tapeflow/autograd/ops.hpp"
 #include "tapeflow/core/check.hpp"
+#include "tapeflow/core/random.hpp"
+#include "tapeflow/nn/metrics.hpp"
+#include "progbar.hpp"
 
 namespace tapeflow::nn {
 
@@ -71,6 +75,48 @@ void append_unique(std::vector<Variable>& to, const std::vector<Variable>& from,
   }
 }
 
+/// Rows of a dataset: the number of examples, checked to agree between x and y.
+std::size_t checked_rows(const char* fn, const Tensor& x, const Tensor& y) {
+  if (!x || !y) detail::throw_value_error("{}: x and y must not be none tensors", fn);
+  if (x.rank() == 0 || y.rank() == 0) {
+    detail::throw_value_error("{}: x and y need a batch axis. Received: shapes {} and {}", fn,
+                              shape_str(x.shape()), shape_str(y.shape()));
+  }
+  if (x.shape()[0] != y.shape()[0]) {
+    detail::throw_value_error(
+        "Data cardinality is ambiguous:\n  x sizes: {}\n  y sizes: {}\nMake sure all arrays "
+        "contain the same number of samples.",
+        x.shape()[0], y.shape()[0]);
+  }
+  detail::check_value(x.shape()[0] > 0, "{}: x and y have no rows", fn);
+  return x.shape()[0];
+}
+
+/// Rows [begin, begin + size) of `t`, or the rows `order` lists there.
+Tensor take_rows(const Tensor& t, const Tensor& order, std::size_t begin, std::size_t size) {
+  if (order) return gather(t, slice_axis(order, 0, begin, size));
+  if (begin == 0 && size == t.shape()[0]) return t;
+  return slice_axis(t, 0, begin, size);
+}
+
+/// Mean of per-batch losses weighted by batch size, as Keras's loss tracker.
+struct MeanTracker {
+  double total = 0;
+  double count = 0;
+  void add(double value, double weight) {
+    total += value * weight;
+    count += weight;
+  }
+  double result() const { return count == 0 ? 0.0 : total / count; }
+};
+
+internal::Logs logs_of(double loss, const std::vector<Metric>& metrics,
+                       const std::string& prefix = "") {
+  internal::Logs logs{{prefix + "loss", loss}};
+  for (const Metric& m : metrics) logs.emplace_back(prefix + m.name(), m.result());
+  return logs;
+}
+
 }  // namespace
 
 // ---- ModelImpl -------------------------------------------------------------------------------
@@ -102,6 +148,146 @@ std::vector<Variable> ModelImpl::non_trainable_variables() const {
 Model::Model(std::shared_ptr<ModelImpl> impl) : Layer(std::move(impl)) {}
 
 std::vector<Layer> Model::layers() const { return model_impl().layers(); }
+
+void Model::compile(optim::Optimizer optimizer, Loss loss, std::vector<std::string> metrics) const {
+  for (const std::string& name : metrics) {
+    if (!metrics::is_known(name)) {
+      detail::throw_value_error(
+          "Unknown metric function: '{}'. Known metrics: accuracy (acc), binary_accuracy, "
+          "categorical_accuracy, sparse_categorical_accuracy, mse, mae, binary_crossentropy, "
+          "categorical_crossentropy, sparse_categorical_crossentropy",
+          name);
+    }
+  }
+  model_impl().set_compiled(
+      ModelImpl::Compiled{std::move(optimizer), std::move(loss), std::move(metrics)});
+}
+
+optim::Optimizer Model::optimizer() const {
+  if (!model_impl().compiled()) {
+    detail::throw_value_error("Model \"{}\" has no optimizer: call `compile()` first", name());
+  }
+  return model_impl().compiled()->optimizer;
+}
+
+std::vector<std::string> Model::metrics_names() const {
+  std::vector<std::string> names{"loss"};
+  if (model_impl().compiled()) {
+    for (const std::string& m : model_impl().compiled()->metrics) names.push_back(m);
+  }
+  return names;
+}
+
+namespace {
+
+const ModelImpl::Compiled& require_compiled(const ModelImpl& model, const char* fn) {
+  if (!model.compiled()) {
+    detail::throw_value_error("You must compile your model before {}. Call `model.compile(optimizer, "
+                              "loss)`.",
+                              fn);
+  }
+  return *model.compiled();
+}
+
+void check_verbose(const char* fn, int verbose) {
+  detail::check_value(verbose >= 0 && verbose <= 2, "{}: verbose must be 0, 1 or 2. Received: {}",
+                      fn, verbose);
+}
+
+/// The metrics of `compiled`, resolved for this data ("accuracy" needs the shapes).
+std::vector<Metric> make_metrics(const ModelImpl::Compiled& compiled, const Tensor& y_true,
+                                 const Tensor& y_pred) {
+  std::vector<Metric> out;
+  for (const std::string& name : compiled.metrics) {
+    out.push_back(metrics::get(name, compiled.loss, y_true.shape(), y_pred.shape()));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::map<std::string, double> Model::evaluate(const Tensor& x, const Tensor& y, int batch_size,
+                                              int verbose) const {
+  const ModelImpl::Compiled& compiled = require_compiled(model_impl(), "evaluating it");
+  const std::size_t n = checked_rows("Model.evaluate", x, y);
+  detail::check_value(batch_size > 0, "Model.evaluate: batch_size must be positive. Received: {}",
+                      batch_size);
+  check_verbose("Model.evaluate", verbose);
+  const std::size_t step = static_cast<std::size_t>(batch_size);
+  const std::size_t steps = (n + step - 1) / step;
+  internal::Progbar bar(steps, verbose == 1 && internal::stdout_is_terminal(), std::cout);
+  MeanTracker loss;
+  std::vector<Metric> metrics;
+  for (std::size_t s = 0; s < steps; ++s) {
+    const std::size_t begin = s * step, size = std::min(step, n - begin);
+    const Tensor xb = take_rows(x, Tensor(), begin, size);
+    const Tensor yb = take_rows(y, Tensor(), begin, size);
+    const Tensor y_pred = stop_gradient((*this)(xb));
+    loss.add(compiled.loss(yb, y_pred).item<double>(), static_cast<double>(size));
+    if (s == 0) metrics = make_metrics(compiled, yb, y_pred);
+    for (Metric& m : metrics) m.update_state(yb, y_pred);
+    if (verbose != 0) bar.update(s + 1, logs_of(loss.result(), metrics));
+  }
+  if (verbose != 0) bar.finish(logs_of(loss.result(), metrics));
+  std::map<std::string, double> out{{"loss", loss.result()}};
+  for (const Metric& m : metrics) out[m.name()] = m.result();
+  return out;
+}
+
+History Model::fit(const Tensor& x, const Tensor& y, int epochs, int batch_size, int verbose,
+                   const std::pair<Tensor, Tensor>& validation_data, bool shuffle) const {
+  const ModelImpl::Compiled& compiled = require_compiled(model_impl(), "training it");
+  const std::size_t n = checked_rows("Model.fit", x, y);
+  detail::check_value(batch_size > 0, "Model.fit: batch_size must be positive. Received: {}",
+                      batch_size);
+  detail::check_value(epochs >= 0, "Model.fit: epochs must be >= 0. Received: {}", epochs);
+  check_verbose("Model.fit", verbose);
+  const auto& [x_val, y_val] = validation_data;
+  const bool validate = static_cast<bool>(x_val) || static_cast<bool>(y_val);
+  if (validate) checked_rows("Model.fit (validation_data)", x_val, y_val);
+
+  optim::Optimizer optimizer = compiled.optimizer;
+  const std::size_t step = static_cast<std::size_t>(batch_size);
+  const std::size_t steps = (n + step - 1) / step;
+  const bool dynamic = verbose == 1 && internal::stdout_is_terminal();
+  History history;
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    if (verbose != 0) std::cout << "Epoch " << epoch + 1 << "/" << epochs << std::endl;
+    internal::Progbar bar(steps, dynamic, std::cout);
+    const Tensor order = shuffle ? random::permutation(n) : Tensor();
+    MeanTracker loss_tracker;
+    std::vector<Metric> metrics;
+    for (std::size_t s = 0; s < steps; ++s) {
+      const std::size_t begin = s * step, size = std::min(step, n - begin);
+      const Tensor xb = take_rows(x, order, begin, size);
+      const Tensor yb = take_rows(y, order, begin, size);
+      Tensor y_pred, loss;
+      std::vector<Variable> vars;
+      std::vector<Gradient> grads;
+      {
+        GradientTape tape;
+        y_pred = (*this)(xb);
+        loss = compiled.loss(yb, y_pred);
+        vars = trainable_variables();  // after the call: the first call builds the layers
+        grads = tape.gradient(loss, std::vector<TensorLike>(vars.begin(), vars.end()));
+      }
+      optimizer.apply_gradients(zip(grads, vars));
+      loss_tracker.add(loss.item<double>(), static_cast<double>(size));
+      if (s == 0) metrics = make_metrics(compiled, yb, y_pred);
+      for (Metric& m : metrics) m.update_state(yb, stop_gradient(y_pred));
+      if (verbose != 0) bar.update(s + 1, logs_of(loss_tracker.result(), metrics));
+    }
+    internal::Logs logs = logs_of(loss_tracker.result(), metrics);
+    if (validate) {
+      const std::map<std::string, double> val = evaluate(x_val, y_val, batch_size, 0);
+      for (const std::string& key : metrics_names()) logs.emplace_back("val_" + key, val.at(key));
+    }
+    if (verbose != 0) bar.finish(logs);
+    for (const auto& [key, value] : logs) history.history[key].push_back(value);
+    history.epochs.push_back(epoch);
+  }
+  return history;
+}
 
 Tensor Model::predict(const Tensor& x, int batch_size) const {
   if (!x || x.rank() == 0) {

@@ -464,29 +464,39 @@ def run_notebook(path, args, base_includes, base_lib_dirs, report):
                 break
             execution_count += 1
             cell["execution_count"] = execution_count
-            try:
-                out, err = session.run("cell_%d.cpp" % number, "\n".join(body), loads, args.timeout)
-            except CellFailure as e:
-                what, out, err = e.args
-                res.failed += 1
-                res.not_run = len(code_cells) - pos - 1
-                res.messages.append("cell %d FAILED (%.1fs): %s%s" % (
-                    number, time.monotonic() - t_cell, what,
-                    ("\n" + indent(clip(err.strip()))) if err.strip() else ""))
-                outputs = []
-                if out:
-                    outputs.append(stream("stdout", out))
-                text = clip(err.strip(), 20000) if err.strip() else what
-                outputs.append(stream("stderr", text + "\n"))
-                cell["outputs"] = outputs
-                session.kill()
+            failed = False
+            # With --rerun the cell runs again at once, as a user re-running it would: a cell that
+            # defines something unguarded, or trips clang-repl on a re-run, fails here.
+            for attempt in range(1 + args.rerun):
+                try:
+                    out, err = session.run("cell_%d.cpp" % number, "\n".join(body),
+                                           loads if attempt == 0 else [], args.timeout)
+                except CellFailure as e:
+                    what, out, err = e.args
+                    res.failed += 1
+                    res.not_run = len(code_cells) - pos - 1
+                    again = " on re-run %d" % attempt if attempt else ""
+                    res.messages.append("cell %d FAILED%s (%.1fs): %s%s" % (
+                        number, again, time.monotonic() - t_cell, what,
+                        ("\n" + indent(clip(err.strip()))) if err.strip() else ""))
+                    outputs = []
+                    if out:
+                        outputs.append(stream("stdout", out))
+                    text = clip(err.strip(), 20000) if err.strip() else what
+                    outputs.append(stream("stderr", text + again + "\n"))
+                    cell["outputs"] = outputs
+                    session.kill()
+                    failed = True
+                    break
+                if attempt == 0:
+                    outputs = []
+                    if out:
+                        outputs.append(stream("stdout", out))
+                    if err:
+                        outputs.append(stream("stderr", err))
+                    cell["outputs"] = outputs
+            if failed:
                 break
-            outputs = []
-            if out:
-                outputs.append(stream("stdout", out))
-            if err:
-                outputs.append(stream("stderr", err))
-            cell["outputs"] = outputs
             res.passed += 1
             if args.verbose:
                 report("  cell %d ok (%.2fs)" % (number, time.monotonic() - t_cell))
@@ -554,6 +564,9 @@ def main():
                     help="extra library dir for load() (repeatable), searched after --build-dir")
     ap.add_argument("--out", metavar="DIR", help="write each executed notebook to DIR")
     ap.add_argument("--timeout", type=float, default=600, help="seconds per cell (default 600)")
+    ap.add_argument("--rerun", type=int, default=0, metavar="N",
+                    help="run each cell N more times right after it passes (checks that cells "
+                         "can be re-run)")
     ap.add_argument("--clang-repl", default=None, help="interpreter (default: clang-repl-19)")
     ap.add_argument("--xcc", action="append", default=[], metavar="FLAG",
                     help="extra compiler flag for clang-repl (repeatable)")
@@ -570,8 +583,8 @@ def main():
     if args.clang_repl is None:
         args.clang_repl = shutil.which("clang-repl-19") or "/usr/bin/clang-repl-19"
 
-    notebooks = args.notebooks or sorted(glob.glob(os.path.join(ROOT, "examples", "notebooks",
-                                                                "*.ipynb")))
+    notebooks = args.notebooks or [os.path.relpath(p) for p in sorted(glob.glob(
+        os.path.join(ROOT, "examples", "notebooks", "*.ipynb")))]
     build_dir = os.path.abspath(args.build_dir)
     base_includes = [os.path.join(ROOT, "include")] + [os.path.abspath(d) for d in args.include]
     base_lib_dirs = [build_dir] + [os.path.abspath(d) for d in args.lib_dir]

@@ -1,0 +1,59 @@
+#pragma once
+// Internal (not installed): the glue every optimizer kernel shares. Each optimizer's .cpp writes
+// its element rule once, as a loop over [begin, end) of the variable and its slots; these helpers
+// point that loop at the whole tensor (dense) or at each listed row (sparse), in the variable's
+// dtype, without allocating.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tapeflow/autograd/indexed_slices.hpp"
+#include "tapeflow/autograd/variable.hpp"
+#include "tapeflow/core/dispatch.hpp"
+#include "tapeflow/optim/optimizer.hpp"
+
+namespace tapeflow::optim::detail {
+
+/// The element pointer of a variable or slot, for writing in place.
+template <class T>
+T* data_of(Variable& v) {
+  return static_cast<T*>(v.mutable_data());
+}
+
+/// `iterations` before the running step (`it`; the formulas' t is it + 1).
+inline std::int64_t step_count(OptimizerImpl& optimizer) {
+  return optimizer.iterations().read_value_no_record().item<std::int64_t>();
+}
+
+/// Calls f(var_offset, values_offset, row_size) for each row of a sparse gradient whose indices
+/// are unique int64 (the base's guarantee): row `indices[r]` of the variable pairs with row r of
+/// `values`.
+template <class F>
+void for_each_row(const IndexedSlices& grad, F&& f) {
+  const std::size_t rows = grad.indices.size();
+  if (rows == 0) return;
+  const std::size_t row_size = grad.values.size() / rows;
+  const std::int64_t* indices = grad.indices.data<std::int64_t>();
+  for (std::size_t r = 0; r < rows; ++r) {
+    f(static_cast<std::size_t>(indices[r]) * row_size, r * row_size, row_size);
+  }
+}
+
+/// For sparse rules that also touch the rows without a gradient (Adam): fills `map` so that
+/// map[row] is the row of `values` for variable row `row`, or -1, for a variable of `rows` rows,
+/// and returns map.data(). Kept by the caller between steps, the buffer stops allocating once it
+/// has grown to the largest variable.
+inline const std::int64_t* build_row_map(std::vector<std::int64_t>& map, const IndexedSlices& grad,
+                                         std::size_t rows) {
+  if (map.size() < rows) map.resize(rows);
+  std::fill_n(map.begin(), rows, std::int64_t{-1});
+  const std::int64_t* indices = grad.indices.data<std::int64_t>();
+  for (std::size_t r = 0, n = grad.indices.size(); r < n; ++r) {
+    map[static_cast<std::size_t>(indices[r])] = static_cast<std::int64_t>(r);
+  }
+  return map.data();
+}
+
+}  // namespace tapeflow::optim::detail
