@@ -449,8 +449,8 @@ def run_notebook(path, args, base_includes, base_lib_dirs, report):
                             where = os.path.relpath(header, nb_dir)
                             problem = problem or do_pragma(cmd, arg, where)
                 body.append(line)
-            last = [l for l in src.splitlines()
-                    if l.strip() and not l.strip().startswith(("//", "#"))]
+            last = [re.sub(r'\s*//.*$', "", l) for l in src.splitlines()]
+            last = [l for l in last if l.strip() and not l.strip().startswith("#")]
             if last and not last[-1].rstrip().endswith((";", "}", "{")):
                 report("  note: cell %d ends in an expression without `;`: clang-repl does not "
                        "display values (print with std::cout)" % number)
