@@ -652,6 +652,7 @@ def main():
         ok = sum(1 for r in results if r.failed == 0)
         report("notebooks: %d of %d ok" % (ok, len(results)))
     if args.summary_json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.summary_json)), exist_ok=True)
         with open(args.summary_json, "w") as f:
             json.dump({"passed": passed, "failed": failed,
                        "notebooks": {r.path: {"passed": r.passed, "failed": r.failed,
