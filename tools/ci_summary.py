@@ -3,6 +3,7 @@
 
   ci_summary.py run LABEL TESTLOG [TALLY]   one build's cases, from meson-logs/testlog.json
   ci_summary.py add LABEL ok|fail TALLY     one extra case (an example, the installed package)
+  ci_summary.py add-counts SUMMARY TALLY    the cells of tools/run_notebooks.py --summary-json
   ci_summary.py total TALLY                 the closing line `N passed, N failed`
 
 Only `total` prints a line of the form `N passed, N failed`: CI reads the last such line, so
@@ -61,6 +62,11 @@ def main(argv):
     if len(argv) == 4 and argv[0] == "add" and argv[2] in ("ok", "fail"):
         ok = argv[2] == "ok"
         append(argv[3], int(ok), int(not ok), argv[1])
+        return 0
+    if len(argv) == 3 and argv[0] == "add-counts":
+        with open(argv[1]) as f:
+            counts = json.load(f)
+        append(argv[2], int(counts["passed"]), int(counts["failed"]), "notebooks")
         return 0
     if len(argv) == 2 and argv[0] == "total":
         passed = failed = 0

@@ -10,7 +10,7 @@ packages=(meson ninja-build pkg-config g++ python3
           libxtensor-dev libxtensor-blas-dev libopenblas-dev libfmt-dev nlohmann-json3-dev
           doctest-dev)
 if [[ "${1:-}" == "--ci" ]]; then
-  packages+=(clang-19 libclang-rt-19-dev cmake)
+  packages+=(clang-19 libclang-rt-19-dev cmake clang-tools-19 python3-nbformat)
 fi
 
 sudo=()
