@@ -2,7 +2,8 @@
 // The differentiable ops, as free functions in `tapeflow` (TensorFlow's names and semantics).
 //
 // Dtypes never mix: float32 with float64 is a TypeError, as in TensorFlow. A plain C++ number
-// takes the dtype of the tensor it meets (`x * 0.5` keeps x's dtype). Binary ops broadcast as
+// takes the dtype of the tensor it meets (`x * 0.5` keeps x's dtype); a number an integer tensor
+// cannot hold unchanged (`int_tensor * 0.5`) is a TypeError rather than a truncation. Binary ops broadcast as
 // NumPy does; incompatible shapes are a ValueError that names the op and both shapes.
 // A Variable converts to a Tensor (a recorded read), so gradients reach it.
 // Integer tensors compute but carry no gradient.

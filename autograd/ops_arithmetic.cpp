@@ -58,13 +58,23 @@ Tensor operator*(const Tensor& a, const Tensor& b) { return multiply(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return divide(a, b); }
 Tensor operator-(const Tensor& x) { return negative(x); }
 
-Tensor operator+(const Tensor& a, double b) { return add(a, scalar_like(a, b)); }
-Tensor operator+(double a, const Tensor& b) { return add(scalar_like(b, a), b); }
-Tensor operator-(const Tensor& a, double b) { return subtract(a, scalar_like(a, b)); }
-Tensor operator-(double a, const Tensor& b) { return subtract(scalar_like(b, a), b); }
-Tensor operator*(const Tensor& a, double b) { return multiply(a, scalar_like(a, b)); }
-Tensor operator*(double a, const Tensor& b) { return multiply(scalar_like(b, a), b); }
-Tensor operator/(const Tensor& a, double b) { return divide(a, scalar_like(a, b)); }
-Tensor operator/(double a, const Tensor& b) { return divide(scalar_like(b, a), b); }
+namespace {
+
+/// `value` in `like`'s dtype; TypeError naming `op` when that would change it (0.5 into int32).
+Tensor number_like(const char* op, const Tensor& like, double value) {
+  detail::check_number_fits(op, value, like.dtype());
+  return scalar_like(like, value);
+}
+
+}  // namespace
+
+Tensor operator+(const Tensor& a, double b) { return add(a, number_like("add", a, b)); }
+Tensor operator+(double a, const Tensor& b) { return add(number_like("add", b, a), b); }
+Tensor operator-(const Tensor& a, double b) { return subtract(a, number_like("subtract", a, b)); }
+Tensor operator-(double a, const Tensor& b) { return subtract(number_like("subtract", b, a), b); }
+Tensor operator*(const Tensor& a, double b) { return multiply(a, number_like("multiply", a, b)); }
+Tensor operator*(double a, const Tensor& b) { return multiply(number_like("multiply", b, a), b); }
+Tensor operator/(const Tensor& a, double b) { return divide(a, number_like("divide", a, b)); }
+Tensor operator/(double a, const Tensor& b) { return divide(number_like("divide", b, a), b); }
 
 }  // namespace tapeflow

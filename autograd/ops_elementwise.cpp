@@ -177,6 +177,8 @@ Tensor clip_by_value(const Tensor& x, const Tensor& clip_value_min, const Tensor
 }
 
 Tensor clip_by_value(const Tensor& x, double clip_value_min, double clip_value_max) {
+  detail::check_number_fits("clip_by_value", clip_value_min, x.dtype());
+  detail::check_number_fits("clip_by_value", clip_value_max, x.dtype());
   return clip_by_value(x, scalar_like(x, clip_value_min), scalar_like(x, clip_value_max));
 }
 

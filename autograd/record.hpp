@@ -57,11 +57,13 @@ class BackwardClosure final : public BackwardNode {
 
 using BackwardPtr = std::shared_ptr<const BackwardNode>;
 
+/// Wraps a closure `(const Tensor& g, NeedsGrad) -> Grads` for the tape (one allocation).
 template <class Backward>
 BackwardPtr make_backward(Backward&& backward) {
   return std::make_shared<const BackwardClosure<std::decay_t<Backward>>>(
       std::forward<Backward>(backward));
 }
+
 using TensorRefs = std::initializer_list<std::reference_wrapper<const Tensor>>;
 
 /// True when some tape on this thread is recording (a thread-local counter: the no-tape fast path).

@@ -5,6 +5,7 @@
 // output tensor.
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -137,6 +138,24 @@ Tensor unary_float_map(const char* op, const Tensor& x, F&& f) {
     for (std::size_t i = 0; i < n; ++i) po[i] = static_cast<T>(f(px[i]));
   });
   return out;
+}
+
+/// TypeError naming `op` unless the C++ number `value` converts to `dtype` unchanged: an integer
+/// tensor meeting 0.5 (or 3e9 for int32) is an error, as in TensorFlow, not a silent truncation.
+inline void check_number_fits(const char* op, double value, DType dtype) {
+  bool fits = true;
+  if (dtype == DType::int32) {
+    fits = std::trunc(value) == value && value >= -2147483648.0 && value <= 2147483647.0;
+  } else if (dtype == DType::int64) {
+    fits = std::trunc(value) == value && value >= -9223372036854775808.0 &&
+           value < 9223372036854775808.0;
+  } else if (dtype == DType::boolean) {
+    fits = value == 0 || value == 1;
+  }
+  if (!fits) {
+    throw_type_error("{}: cannot convert the number {} to dtype {} without changing it", op, value,
+                     dtype_name(dtype));
+  }
 }
 
 /// Normalizes a possibly negative axis against `rank`; ValueError naming `op` when out of range.

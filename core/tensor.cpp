@@ -251,10 +251,6 @@ Tensor::Tensor(long value) : Tensor(scalar_of(static_cast<std::int64_t>(value)))
 Tensor::Tensor(long long value) : Tensor(scalar_of(static_cast<std::int64_t>(value))) {}
 
 Tensor::Tensor(std::initializer_list<double> values) : Tensor(from_double_list(values)) {}
-Tensor::Tensor(std::initializer_list<std::initializer_list<double>> values)
-    : Tensor(from_double_list(values)) {}
-Tensor::Tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values)
-    : Tensor(from_double_list(values)) {}
 Tensor::Tensor(
     std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<double>>>>
         values)

@@ -70,8 +70,17 @@ class Tensor {
 
   /// Floating lists give float32; lists of integers give int32 (long: int64), as tf.constant.
   Tensor(std::initializer_list<double> values);
-  Tensor(std::initializer_list<std::initializer_list<double>> values);
-  Tensor(std::initializer_list<std::initializer_list<std::initializer_list<double>>> values);
+  /// Nested floating lists are templates, like the integer ones: clang ranks every conversion of
+  /// a nested list alike, so a non-template double overload would also take (and win) integer
+  /// lists there. Hence a nested list cannot mix integers into floats: write 2.0, not 2.
+  template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+  Tensor(std::initializer_list<std::initializer_list<T>> values) {
+    from_float_list(values);
+  }
+  template <class T, std::enable_if_t<std::is_floating_point<T>::value, int> = 0>
+  Tensor(std::initializer_list<std::initializer_list<std::initializer_list<T>>> values) {
+    from_float_list(values);
+  }
   Tensor(std::initializer_list<
          std::initializer_list<std::initializer_list<std::initializer_list<double>>>>
              values);
@@ -152,6 +161,13 @@ class Tensor {
     from_int64_values(std::move(shape), flat, sizeof(T) > 4);
   }
   void from_int64_values(Shape shape, const std::vector<std::int64_t>& values, bool wide);
+  template <class List>
+  void from_float_list(const List& values) {
+    Shape shape;
+    std::vector<float> flat;
+    detail::flatten_list(values, 0, shape, flat);
+    *this = from_data(DType::float32, std::move(shape), flat.data());
+  }
   void copy_to(DType dtype, void* out) const;
   void check_data_type(DType requested) const;
 

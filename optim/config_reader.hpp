@@ -33,7 +33,9 @@ class ConfigReader {
     if (const Config* value = find("learning_rate")) {
       out = LearningRate::from_config(*value, custom_objects_, "learning_rate");
     }
-    if (const Config* value = find("lr")) out = LearningRate::from_config(*value, custom_objects_, "lr");
+    if (const Config* value = find("lr")) {
+      out = LearningRate::from_config(*value, custom_objects_, "lr");
+    }
     rest_.erase("learning_rate");
     rest_.erase("lr");
     return out;

@@ -33,7 +33,7 @@ void ftrl_kernel(T* var, T* acc, T* linear, const T* g, std::size_t n, const Coe
     const T a = acc[i];
     const T new_acc = a + gi * gi;
     const T new_pow = neg_power<kSqrt>(new_acc, c.power);
-    const T lin = linear[i] + g_s - (new_pow - neg_power<kSqrt>(a, c.power)) / c.lr * w;
+    const T lin = linear[i] + (g_s - (new_pow - neg_power<kSqrt>(a, c.power)) / c.lr * w);
     linear[i] = lin;
     const T quad = new_pow / c.lr + T(2) * c.l2;
     const T sign = lin > T(0) ? T(1) : (lin < T(0) ? T(-1) : T(0));

@@ -26,9 +26,9 @@ namespace tapeflow::optim {
 class FtrlImpl : public OptimizerImpl {
  public:
   /// The base checks of `kwargs` and `name` first, then (ValueError, Keras's order and wording)
-  /// "`initial_accumulator_value` needs to be positive or zero. Received: ...", "`learning_rate_power`
-  /// needs to be negative or zero. ...", and "needs to be positive or zero" for
-  /// l1_regularization_strength, l2_regularization_strength and
+  /// "`initial_accumulator_value` needs to be positive or zero. Received: ...",
+  /// "`learning_rate_power` needs to be negative or zero. ...", and "needs to be positive or
+  /// zero" for l1_regularization_strength, l2_regularization_strength and
   /// l2_shrinkage_regularization_strength. beta is not checked.
   ///
   /// As Keras V2's Ftrl (and unlike the other optimizers), the `lr` kwarg does not replace

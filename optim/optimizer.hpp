@@ -217,7 +217,8 @@ class Optimizer {
 
   /// The int64 step counter `<name>/iter:0`, created (at 0) on first call, always weights()[0].
   /// apply_gradients adds 1 after each call that applied at least one gradient.
-  Variable iterations() { return impl_->iterations(); }
+  /// Const because it does not change the optimizer's behaviour (the body is shared anyway).
+  Variable iterations() const { return impl_->iterations(); }
   /// [iterations, slots in creation order]; empty on a fresh optimizer.
   std::vector<Variable> weights() const { return impl_->weights(); }
   /// Same as weights() (a method in Keras V2 too).

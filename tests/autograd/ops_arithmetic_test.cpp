@@ -5,8 +5,6 @@
 
 using namespace tapeflow;
 using tapeflow::testing::arr;
-using tapeflow::testing::bool_col;
-using tapeflow::testing::bools;
 using tapeflow::testing::col64;
 using tapeflow::testing::f64;
 using tapeflow::testing::Fn;
@@ -208,4 +206,22 @@ TEST_CASE("sum_to: sums broadcast axes back down, and rejects shapes that do not
                 rand64({2, 3}));
   GRADCHECK_ROW("sum_to (2,3)->(2,1)",
                 [](const std::vector<Tensor>& v) { return sum_to(v[0], {2, 1}); }, rand64({2, 3}));
+}
+
+TEST_CASE("arithmetic: a number an integer tensor cannot hold is a TypeError, not a truncation") {
+  const Tensor i = Tensor{1, 2};
+  CHECK_THROWS_WITH_TEXT(i * 0.5, TypeError,
+                         "multiply: cannot convert the number 0.5 to dtype int32 without changing it");
+  CHECK_THROWS_WITH_TEXT(0.5 + i, TypeError, "add: cannot convert the number 0.5");
+  CHECK_THROWS_WITH_TEXT(i - 1.25, TypeError, "subtract");
+  CHECK_THROWS_WITH_TEXT(i / 0.5, TypeError, "divide");
+  CHECK_THROWS_WITH_TEXT(i + 3e9, TypeError, "dtype int32");
+  CHECK_THROWS_WITH_TEXT(Tensor(std::int64_t{1}) + 1e19, TypeError, "dtype int64");
+  CHECK_THROWS_WITH_TEXT(clip_by_value(i, 0.5, 1.0), TypeError, "clip_by_value");
+  // Integral numbers convert exactly.
+  CHECK((i * 3.0).numpy<std::int32_t>() == arr<std::int32_t>({3, 6}));
+  CHECK((i / 2.0).dtype() == DType::float64);
+  CHECK_ALLCLOSE(i / 2.0, f64({0.5, 1.0}), 0, 0);
+  CHECK((Tensor(std::int64_t{1}) + 3e9).item<std::int64_t>() == 3000000001LL);
+  CHECK(clip_by_value(i, 0.0, 1.0).numpy<std::int32_t>() == arr<std::int32_t>({1, 1}));
 }

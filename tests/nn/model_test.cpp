@@ -194,3 +194,24 @@ TEST_CASE("fit / evaluate errors") {
   // None of the failed calls trained anything.
   CHECK_FALSE(model.built());
 }
+
+TEST_CASE("the seed's example: RMSprop weights after fitting Dense(10) on arange(100)") {
+  // Keras V2's get_weights / set_weights docstring example, step by step.
+  nn::clear_session();
+  optim::RMSprop opt;
+  nn::Sequential model({nn::Dense(10)});
+  model.compile(opt, "mse");
+  const Tensor x = reshape(range(0, 100, 1, DType::int64), {5, 20});
+  model.fit(x, zeros({5}), 1, 32, 0);
+  const std::vector<Tensor> weights = opt.get_weights();
+  REQUIRE(weights.size() == 3);  // iterations, rms of the kernel, rms of the bias
+  CHECK(weights[0].numpy<std::int64_t>()() == 1);
+  CHECK(weights[1].shape() == Shape{20, 10});
+  CHECK(weights[2].shape() == Shape{10});
+  opt.set_weights({Tensor(10L), ones({20, 10}), zeros({10})});
+  std::ostringstream printed;
+  printed << opt.iterations();
+  CHECK(printed.str() == "<tapeflow.Variable 'RMSprop/iter:0' shape=() dtype=int64, numpy=10>");
+  CHECK_ALLCLOSE(opt.get_slot(model.layers()[0].trainable_variables()[0], "rms").value(),
+                 ones({20, 10}), 0, 0);
+}

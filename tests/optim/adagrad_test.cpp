@@ -516,6 +516,26 @@ TEST_CASE("Adagrad minimize and get_gradients errors leave everything unchanged"
   CHECK_THROWS_AS(opt.minimize([]() -> Tensor { throw std::runtime_error("loss failed"); }, {a}),
                   std::runtime_error);
   check_unchanged(before, opt, vars);
+
+  // grad_loss must have the loss's shape: the tape's error, before any update.
+  CHECK_THROWS_AS(opt.minimize([&] { return a * 2.0; }, {a}, Tensor{1.0, 2.0, 3.0}), ValueError);
+  check_unchanged(before, opt, vars);
+
+  // A callable var_list that throws (it runs after the loss) changes nothing.
+  CHECK_THROWS_AS(opt.minimize([&] { return reduce_sum(square(a)); },
+                               [&]() -> std::vector<Variable> {
+                                 throw std::runtime_error("var_list failed");
+                               }),
+                  std::runtime_error);
+  check_unchanged(before, opt, vars);
+
+  // The gather path: an out-of-range id fails in the forward pass, before any update.
+  Variable emb(Tensor{{1.0, 2.0}, {3.0, 4.0}}, "emb");
+  const std::vector<Variable> with_emb = {a, unused, emb};
+  const Snapshot before_emb = snapshot(opt, with_emb);
+  CHECK_THROWS_AS(opt.minimize([&] { return reduce_sum(gather(emb, Tensor{0, 5})); }, {emb}),
+                  ValueError);
+  check_unchanged(before_emb, opt, with_emb);
 }
 
 TEST_CASE("Adagrad set_weights errors assign nothing") {

@@ -69,7 +69,8 @@ TEST_CASE("Adamax slots; sparse steps leave other rows and their slots alone") {
   Variable var0(Tensor{1.0, 2.0}, "var0");
   Variable table(Tensor{{1.0, 2.0}, {3.0, 4.0}, {5.0, 6.0}}, "table");
   Adamax opt(0.1);
-  opt.apply_gradients({{Tensor{0.1, 0.1}, var0}, {Tensor{{0.1, 0.1}, {0.1, 0.1}, {0.1, 0.1}}, table}});
+  opt.apply_gradients(
+      {{Tensor{0.1, 0.1}, var0}, {Tensor{{0.1, 0.1}, {0.1, 0.1}, {0.1, 0.1}}, table}});
   CHECK(weight_names(opt) == std::vector<std::string>{"Adamax/iter:0", "Adamax/var0/m:0",
                                                       "Adamax/table/m:0", "Adamax/var0/v:0",
                                                       "Adamax/table/v:0"});

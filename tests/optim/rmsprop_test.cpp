@@ -203,7 +203,8 @@ TEST_CASE("RMSprop errors: momentum range, config types, set_weights") {
   CHECK_THROWS_WITH_TEXT(opt.set_weights({Tensor{1.0, 1.0}}), ValueError,
                          "with a  weight list of length 1, but the optimizer was expecting 3");
   check_unchanged(before, opt, vars);
-  CHECK_THROWS_WITH_TEXT(opt.apply_gradients({{Tensor{0.1, 0.1}, a}, {Gradient(), a}, {Tensor{0.1}, a}}),
-                         ValueError, "var and grad do not have the same shape");
+  CHECK_THROWS_WITH_TEXT(
+      opt.apply_gradients({{Tensor{0.1, 0.1}, a}, {Gradient(), a}, {Tensor{0.1}, a}}), ValueError,
+      "var and grad do not have the same shape");
   check_unchanged(before, opt, vars);
 }
