@@ -37,4 +37,12 @@ status=0
 OPENBLAS_NUM_THREADS=1 "$bench/bench_tape_overhead" --rows-only $quick || status=1
 OPENBLAS_NUM_THREADS=1 "$bench/bench_mlp" --rows-only $quick || status=1
 OPENBLAS_NUM_THREADS=2 "$bench/bench_mlp" --rows-only $quick || status=1
+# Every other bench program (e.g. the optimizers'), at 1 OpenBLAS thread.
+for program in "$bench"/bench_*; do
+  case "$(basename "$program")" in
+    bench_tape_overhead | bench_mlp | *.p) continue ;;
+  esac
+  [ -x "$program" ] || continue
+  OPENBLAS_NUM_THREADS=1 "$program" --rows-only $quick || status=1
+done
 exit $status
