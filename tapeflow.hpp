@@ -7,6 +7,7 @@
 #include "tapeflow/core/dtype.hpp"
 #include "tapeflow/core/error.hpp"
 #include "tapeflow/core/format.hpp"
+#include "tapeflow/core/parallel.hpp"
 #include "tapeflow/core/random.hpp"
 #include "tapeflow/core/tensor.hpp"
 

@@ -100,11 +100,25 @@ Tensor sigmoid(const Tensor& x) {
   });
 }
 
+namespace {
+
+/// relu's backward in one pass: g where x > 0, else 0 (a select, no temporaries). Recorded, so
+/// that nested tapes can differentiate it: linear in g (the same mask), constant in x.
+Tensor relu_grad(const Tensor& x, const Tensor& g) {
+  Tensor out = detail::binary_map("relu_grad", x, g, [](auto xv, auto gv) {
+    return xv > 0 ? gv : decltype(gv)(0);
+  });
+  return detail::record("relu_grad", out, {x, g}, [x](const Tensor& gg, NeedsGrad) -> Grads {
+    return {Gradient(), relu_grad(x, gg)};
+  });
+}
+
+}  // namespace
+
 Tensor relu(const Tensor& x) {
   Tensor y = detail::unary_map(x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record("relu", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads {
-    return {where(greater(x, zeros_like(x)), g, zeros_like(g))};
-  });
+  return detail::record("relu", y, {x},
+                        [x](const Tensor& g, NeedsGrad) -> Grads { return {relu_grad(x, g)}; });
 }
 
 Tensor softmax(const Tensor& x, int axis) {

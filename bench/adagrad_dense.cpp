@@ -5,7 +5,8 @@
 //     at -O2 GCC keeps sqrt scalar because of errno), the baseline of the ratio column;
 //   - "vectorized loop": the same loop at -O3 -fno-math-errno (GCC vectorizes it): the practical
 //     limit, memory bandwidth.
-// Shapes (variables x elements): 1 x 10M, 100 x 100k, 1 x 1M. One thread.
+// Shapes (variables x elements): 1 x 10M, 100 x 100k, 1 x 1M. The loops run on one thread;
+// tapeflow on --threads N (tapeflow::set_num_threads; default 1).
 // Before timing, a few steps on a small vector check that tapeflow and the plain loop agree.
 
 #include <cmath>
@@ -17,6 +18,7 @@
 #include <tapeflow/tapeflow.hpp>
 
 #include "harness.hpp"
+#include "thread_option.hpp"
 
 namespace bench {
 void adagrad_plain(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
@@ -119,14 +121,18 @@ void run_shape(bench::Table& table, std::size_t count, std::size_t size, const s
                 ours / samples[1].median(),
                 // per element: read var, acc, g; write var, acc
                 5.0 * 4.0 * static_cast<double>(count * size) / ours / 1e9);
-  table.row(label + ": optim::Adagrad apply_gradients", ours * ms, "ms/step", ours / base, allocs,
+  table.row(label + ": optim::Adagrad apply_gradients, " + std::to_string(tapeflow::get_num_threads()) +
+                " thread(s)",
+            ours * ms, "ms/step", ours / base, allocs,
             note(text, samples[2]));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  const int threads = bench::take_threads_option(argc, argv);
   const bench::Options options = bench::parse_options(argc, argv);
+  tapeflow::set_num_threads(threads);
   if (check_agreement() != 0) return 1;
   bench::Table table("adagrad_dense", options.rows_only);
   const int repeats = options.repeats > 0 ? options.repeats : (options.quick ? 3 : 31);

@@ -1,5 +1,6 @@
-// MLP 784-512-512-10 at batch 128, float32: forward (matmul + bias + relu, softmax
-// cross-entropy built from ops) plus backward through a GradientTape, per step. The baseline is
+// MLP 784-512-512-10 at batch 128, float32 (bench/mlp_model.hpp: matmul, bias_add, relu, fused
+// sparse softmax cross-entropy): forward, forward plus backward through a GradientTape, and the
+// full training step with an Adagrad update, per step. The baseline is
 // the same step's GEMMs alone, called as cblas_sgemm on preallocated buffers in the same run:
 // 3 forward GEMMs, and 5 backward ones (no gradient for the input batch, which is not watched).
 // OpenBLAS threads come from OPENBLAS_NUM_THREADS; run_all.sh runs 1 and 2.
@@ -16,15 +17,12 @@
 #include <tapeflow/tapeflow.hpp>
 
 #include "harness.hpp"
+#include "mlp_model.hpp"
 
 namespace {
 
 using tapeflow::Tensor;
 using tapeflow::Variable;
-
-struct Sizes {
-  std::size_t batch, in, hidden1, hidden2, out;
-};
 
 struct Gemm {
   bool ta, tb;
@@ -32,7 +30,7 @@ struct Gemm {
 };
 
 /// The GEMMs one training step makes, with the transposes tapeflow's matmul backward passes.
-std::vector<Gemm> step_gemms(const Sizes& s) {
+std::vector<Gemm> step_gemms(const bench::MlpSizes& s) {
   return {
       {false, false, s.batch, s.hidden1, s.in},       // h1 = x @ W1
       {false, false, s.batch, s.hidden2, s.hidden1},  // h2 = a1 @ W2
@@ -57,29 +55,6 @@ void run_gemm(const Gemm& g, GemmBuffers& buf) {
               buf.a.data(), lda, buf.b.data(), ldb, 0.0f, buf.c.data(), static_cast<int>(g.n));
 }
 
-struct Model {
-  Variable w1, b1, w2, b2, w3, b3;
-};
-
-Model make_model(const Sizes& s) {
-  using tapeflow::random::glorot_uniform;
-  return {Variable(glorot_uniform({s.in, s.hidden1}), "w1"),
-          Variable(tapeflow::zeros({s.hidden1}), "b1"),
-          Variable(glorot_uniform({s.hidden1, s.hidden2}), "w2"),
-          Variable(tapeflow::zeros({s.hidden2}), "b2"),
-          Variable(glorot_uniform({s.hidden2, s.out}), "w3"),
-          Variable(tapeflow::zeros({s.out}), "b3")};
-}
-
-/// Mean softmax cross-entropy of the logits against one-hot labels, from ops.
-Tensor forward_loss(const Model& m, const Tensor& x, const Tensor& labels) {
-  using namespace tapeflow;
-  const Tensor a1 = relu(matmul(x, m.w1) + m.b1);
-  const Tensor a2 = relu(matmul(a1, m.w2) + m.b2);
-  const Tensor logits = matmul(a2, m.w3) + m.b3;
-  return -reduce_mean(reduce_sum(labels * log_softmax(logits), {-1}));
-}
-
 long minor_page_faults() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
@@ -90,7 +65,8 @@ long minor_page_faults() {
 
 int main(int argc, char** argv) {
   const bench::Options options = bench::parse_options(argc, argv);
-  const Sizes s = options.quick ? Sizes{16, 64, 32, 32, 10} : Sizes{128, 784, 512, 512, 10};
+  const bench::MlpSizes s = options.quick ? bench::MlpSizes{16, 64, 32, 32, 10}
+                                           : bench::MlpSizes{128, 784, 512, 512, 10};
   const int repeats = options.repeats > 0 ? options.repeats : (options.quick ? 3 : 51);
   const int warmup = options.quick ? 1 : 5;
   bench::Table table("mlp", options.rows_only);
@@ -110,32 +86,36 @@ int main(int argc, char** argv) {
     flops += 2.0 * static_cast<double>(g.m * g.n * g.k);
   }
   tapeflow::random::set_seed(7);
-  const Model model = make_model(s);
+  const bench::Mlp model(s);
+  const std::vector<Variable> variables = model.variables();
+  tapeflow::optim::Adagrad optimizer(0.01);
   const Tensor x = tapeflow::random::uniform({s.batch, s.in});
-  const Tensor classes = tapeflow::cast(
+  const Tensor labels = tapeflow::cast(
       tapeflow::random::uniform({s.batch}, 0, static_cast<double>(s.out), tapeflow::DType::float64),
-      tapeflow::DType::int64);
-  const Tensor labels = tapeflow::one_hot(classes, s.out);
-  const std::vector<tapeflow::TensorLike> sources = {model.w1, model.b1, model.w2,
-                                                      model.b2, model.w3, model.b3};
+      tapeflow::DType::int32);
+  const std::vector<tapeflow::TensorLike> sources(variables.begin(), variables.end());
 
   int failures = 0;
-  enum Case { kGemm, kForward, kTapedForward, kStep, kCases };
+  enum Case { kGemm, kForward, kTapedForward, kStep, kTrain, kCases };
   std::vector<std::function<void()>> bodies(kCases);
   bodies[kGemm] = [&] {
     for (std::size_t i = 0; i < gemms.size(); ++i) run_gemm(gemms[i], buffers[i]);
   };
-  bodies[kForward] = [&] { bench::do_not_optimize(forward_loss(model, x, labels)); };
+  bodies[kForward] = [&] { bench::do_not_optimize(model.loss(x, labels)); };
   bodies[kTapedForward] = [&] {
     tapeflow::GradientTape tape;
-    bench::do_not_optimize(forward_loss(model, x, labels));
+    bench::do_not_optimize(model.loss(x, labels));
   };
   bodies[kStep] = [&] {
     tapeflow::GradientTape tape;
-    const Tensor loss = forward_loss(model, x, labels);
+    const Tensor loss = model.loss(x, labels);
     const std::vector<tapeflow::Gradient> grads = tape.gradient(loss, sources);
     for (const tapeflow::Gradient& g : grads) failures += g ? 0 : 1;
     if (!std::isfinite(loss.item<float>())) ++failures;
+  };
+  bodies[kTrain] = [&] {
+    const float loss = bench::mlp_train_step(model, optimizer, variables, x, labels);
+    if (!std::isfinite(loss)) ++failures;
   };
   const std::vector<bench::Samples> samples = bench::interleaved_samples(warmup, repeats, bodies);
   const double gemm_seconds = samples[kGemm].median();
@@ -146,11 +126,17 @@ int main(int argc, char** argv) {
   const long faults_before = minor_page_faults();
   {
     tapeflow::GradientTape tape;
-    const Tensor loss = forward_loss(model, x, labels);
+    const Tensor loss = model.loss(x, labels);
     bench::do_not_optimize(tape.gradient(loss, sources));
   }
   const double step_allocs = static_cast<double>(bench::allocation_count() - before);
   const long step_faults = minor_page_faults() - faults_before;
+  const std::size_t before_train = bench::allocation_count();
+  const long faults_before_train = minor_page_faults();
+  bench::mlp_train_step(model, optimizer, variables, x, labels);
+  const double train_allocs = static_cast<double>(bench::allocation_count() - before_train);
+  const long train_faults = minor_page_faults() - faults_before_train;
+  const double train_seconds = samples[kTrain].median();
 
   const double ms = 1e3;
   char gflops[64];
@@ -167,6 +153,10 @@ int main(int argc, char** argv) {
             step_allocs,
             threads + ", " + std::to_string(step_faults) + " page faults/step" +
                 bench::preemption_note(samples[kStep]));
+  table.row(shape + ": full step (+ Adagrad update)", train_seconds * ms, "ms/step",
+            train_seconds / gemm_seconds, train_allocs,
+            threads + ", " + std::to_string(train_faults) + " page faults/step" +
+                bench::preemption_note(samples[kTrain]));
   if (failures != 0) std::fprintf(stderr, "mlp: missing gradients or a non-finite loss\n");
   return failures == 0 ? 0 : 1;
 }

@@ -37,12 +37,17 @@ status=0
 OPENBLAS_NUM_THREADS=1 "$bench/bench_tape_overhead" --rows-only $quick || status=1
 OPENBLAS_NUM_THREADS=1 "$bench/bench_mlp" --rows-only $quick || status=1
 OPENBLAS_NUM_THREADS=2 "$bench/bench_mlp" --rows-only $quick || status=1
-# Every other bench program (e.g. the optimizers'), at 1 OpenBLAS thread.
+# Every other bench program (the optimizers', and libtorch's when built with -Dlibtorch=true), at
+# 1 OpenBLAS thread; those that take --threads run again at 2.
 for program in "$bench"/bench_*; do
   case "$(basename "$program")" in
     bench_tape_overhead | bench_mlp | *.p) continue ;;
   esac
   [ -x "$program" ] || continue
   OPENBLAS_NUM_THREADS=1 "$program" --rows-only $quick || status=1
+  case "$(basename "$program")" in
+    bench_adagrad_dense | bench_torch_adagrad | bench_torch_mlp)
+      OPENBLAS_NUM_THREADS=2 "$program" --rows-only --threads 2 $quick || status=1 ;;
+  esac
 done
 exit $status

@@ -12,6 +12,7 @@
 #include "tapeflow/autograd/indexed_slices.hpp"
 #include "tapeflow/autograd/variable.hpp"
 #include "tapeflow/core/dispatch.hpp"
+#include "tapeflow/core/parallel.hpp"
 #include "tapeflow/optim/optimizer.hpp"
 
 namespace tapeflow::optim::detail {
@@ -25,6 +26,15 @@ T* data_of(Variable& v) {
 /// `iterations` before the running step (`it`; the formulas' t is it + 1).
 inline std::int64_t step_count(OptimizerImpl& optimizer) {
   return optimizer.iterations().read_value_no_record().item<std::int64_t>();
+}
+
+/// Calls f(offset, count) over consecutive chunks covering [0, n): one chunk on the calling
+/// thread for small tensors, else one per thread (tapeflow::set_num_threads). The element rules
+/// are independent per element, so any split gives bit-identical results.
+template <class F>
+void for_each_chunk(std::size_t n, F&& f) {
+  auto body = [&f](std::size_t begin, std::size_t end) { f(begin, end - begin); };
+  tapeflow::detail::parallel_for(n, tapeflow::detail::kElementwiseMinChunk, body);
 }
 
 /// Calls f(var_offset, values_offset, row_size) for each row of a sparse gradient whose indices
