@@ -106,15 +106,14 @@ Config AdamImpl::get_config() const {
   return config;
 }
 
-void AdamImpl::set_weights(const std::vector<Tensor>& weights) {
+std::vector<Tensor> AdamImpl::normalize_weight_list(const std::vector<Tensor>& weights,
+                                                    std::size_t own) const {
   // Keras v1 Adam saved vhat even without amsgrad: 3n + 1 weights where V2 has 2n + 1.
-  const std::size_t own = this->weights().size();
   const std::size_t num_vars = own == 0 ? 0 : (own - 1) / 2;
   if (weights.size() == 3 * num_vars + 1 && weights.size() > own) {
-    OptimizerImpl::set_weights(std::vector<Tensor>(weights.begin(), weights.begin() + own));
-    return;
+    return std::vector<Tensor>(weights.begin(), weights.begin() + static_cast<std::ptrdiff_t>(own));
   }
-  OptimizerImpl::set_weights(weights);
+  return OptimizerImpl::normalize_weight_list(weights, own);
 }
 
 void AdamImpl::create_slots(const std::vector<Variable>& var_list) {
@@ -176,13 +175,13 @@ Adam::Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsi
 Adam Adam::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kClassName, config, custom_objects);
   LearningRate learning_rate = read.learning_rate(0.001);
-  const double beta_1 = read.number("beta_1", 0.9);
-  const double beta_2 = read.number("beta_2", 0.999);
-  const double epsilon = read.number("epsilon", kDefaultEpsilon, true);
+  const double beta_1 = read.number("beta_1", 0.9, false, 0, 1);
+  const double beta_2 = read.number("beta_2", 0.999, false, 0, 1);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
   const bool amsgrad = read.boolean("amsgrad", false);
   std::string name = read.name(kClassName);
-  return Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad, std::move(name),
-              read.kwargs());
+  return read.finish(Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad,
+                          std::move(name), read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

@@ -42,11 +42,11 @@ class AdamImpl : public OptimizerImpl {
   /// The base entries, then beta_1, beta_2, epsilon, amsgrad.
   Config get_config() const override;
 
-  /// Keras V2's override: with n = (weights().size() - 1) / 2, a list of 3n + 1 entries (saved
-  /// with vhat) is cut to weights().size() first; then the base rules apply.
-  void set_weights(const std::vector<Tensor>& weights) override;
-
  protected:
+  /// Keras V2's set_weights override: with n = (own - 1) / 2, a list of 3n + 1 entries (saved
+  /// with vhat) is cut to `own` entries first; then the base rules apply.
+  std::vector<Tensor> normalize_weight_list(const std::vector<Tensor>& weights,
+                                            std::size_t own) const override;
   void create_slots(const std::vector<Variable>& var_list) override;
   void apply_dense(const Tensor& grad, Variable& var, double lr_t) override;
   void apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) override;

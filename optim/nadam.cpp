@@ -126,7 +126,19 @@ NadamImpl::NadamImpl(LearningRate learning_rate, double beta_1, double beta_2, d
                     nadam_kwargs(learning_rate, kwargs)),
       beta_1_(beta_1),
       beta_2_(beta_2),
-      epsilon_(epsilon == 0 ? kDefaultEpsilon : epsilon) {}
+      epsilon_(epsilon == 0 ? kDefaultEpsilon : epsilon) {
+  decay_is_time_inverse_ = false;
+}
+
+double NadamImpl::momentum_decay() const {
+  return keras_generation() == KerasGeneration::v2 ? decay() : 1.0;
+}
+
+double NadamImpl::step_learning_rate(double lr_t) const {
+  // V2 uses the learning rate itself (no time-inverse decay, no schedule); Keras 2.11+ and 3
+  // use this step's rate, which the base resolved (a schedule at the iteration count).
+  return keras_generation() == KerasGeneration::v2 ? learning_rate().value() : lr_t;
+}
 
 Config NadamImpl::get_config() const {
   Config config = OptimizerImpl::get_config();
@@ -137,28 +149,33 @@ Config NadamImpl::get_config() const {
 }
 
 void NadamImpl::create_slots(const std::vector<Variable>& var_list) {
-  if (learning_rate().is_schedule()) throw_schedule_error();
-  if (!momentum_cache_) {
-    // Keras appends it to the weights itself: it is not a slot.
+  if (learning_rate().is_schedule() && keras_generation() == KerasGeneration::v2) {
+    throw_schedule_error();
+  }
+  if (!momentum_cache_ || !owns_weight(*momentum_cache_)) {
+    // Keras appends it to the weights itself: it is not a slot. (A failed first step or build
+    // removes it from the weights again, so it is re-created then.)
     momentum_cache_.emplace(ones({}, var_list.front().dtype()), name() + "/momentum_cache", false);
     append_weight(*momentum_cache_);
   }
   for (const Variable& var : var_list) add_slot(var, "m");
   for (const Variable& var : var_list) add_slot(var, "v");
+}
 
+void NadamImpl::prepare_step(const std::vector<Variable>& /*var_list*/) {
   // Keras's _prepare: read the cache once, then advance it in its own dtype (apply_gradients
-  // calls this exactly once per step, after validation and before the first update).
+  // calls this exactly once per step, after the slots and before the first update).
   const std::int64_t it = detail::step_count(*this);
   Variable& cache = *momentum_cache_;
   tapeflow::detail::visit_floating(cache.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* value = detail::data_of<T>(cache);
     cache_before_step_ = static_cast<double>(*value);
-    *value = *value * momentum_at(static_cast<T>(beta_1_), decay(), it + 1);
+    *value = *value * momentum_at(static_cast<T>(beta_1_), momentum_decay(), it + 1);
   });
 }
 
-void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double /*lr_t*/) {
+void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   Variable m = get_slot(var, "m");
   Variable v = get_slot(var, "v");
   const std::int64_t it = detail::step_count(*this);
@@ -166,19 +183,24 @@ void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double /*lr_t*/) 
     using T = typename decltype(tag)::type;
     dense_kernel(detail::data_of<T>(var), detail::data_of<T>(m), detail::data_of<T>(v),
                  grad.data<T>(), var.size(),
-                 coefficients<T>(learning_rate().value(), beta_1_, beta_2_, epsilon_, decay(),
-                                 cache_before_step_, it));
+                 coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
+                                 momentum_decay(), cache_before_step_, it));
   });
 }
 
-void NadamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double /*lr_t*/) {
+void NadamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) {
+  // Keras 2.11+ and 3 apply their dense rule to the densified gradient (every row moves).
+  if (keras_generation() != KerasGeneration::v2) {
+    OptimizerImpl::apply_sparse(grad, var, lr_t);
+    return;
+  }
   Variable m = get_slot(var, "m");
   Variable v = get_slot(var, "v");
   const std::int64_t it = detail::step_count(*this);
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    const auto c = coefficients<T>(learning_rate().value(), beta_1_, beta_2_, epsilon_, decay(),
-                                   cache_before_step_, it);
+    const auto c = coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
+                                   momentum_decay(), cache_before_step_, it);
     T* pvar = detail::data_of<T>(var);
     T* pm = detail::data_of<T>(m);
     T* pv = detail::data_of<T>(v);
@@ -199,16 +221,24 @@ Nadam::Nadam(LearningRate learning_rate, double beta_1, double beta_2, double ep
 Nadam Nadam::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kClassName, config, custom_objects);
   LearningRate learning_rate = read.learning_rate(0.001);
-  const double beta_1 = read.number("beta_1", 0.9);
-  const double beta_2 = read.number("beta_2", 0.999);
-  const double epsilon = read.number("epsilon", kDefaultEpsilon, true);
+  const double beta_1 = read.number("beta_1", 0.9, false, 0, 1);
+  const double beta_2 = read.number("beta_2", 0.999, false, 0, 1);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
   std::string name = read.name(kClassName);
   Config kwargs = read.kwargs();
   if (kwargs.contains("decay") && !kwargs.contains("schedule_decay")) {
     kwargs["schedule_decay"] = kwargs["decay"];
   }
   kwargs.erase("decay");
-  return Nadam(std::move(learning_rate), beta_1, beta_2, epsilon, std::move(name), kwargs);
+  if (read.generation() == KerasGeneration::v2 || !learning_rate.is_schedule()) {
+    return read.finish(
+        Nadam(std::move(learning_rate), beta_1, beta_2, epsilon, std::move(name), kwargs));
+  }
+  // Keras 2.11+ and 3 accept a schedule, which the V2 constructor refuses: build with a
+  // number, switch the generation, then set the schedule.
+  Nadam out = read.finish(Nadam(0.001, beta_1, beta_2, epsilon, std::move(name), kwargs));
+  out.set_learning_rate(std::move(learning_rate));
+  return out;
 }
 
 }  // namespace tapeflow::optim

@@ -47,13 +47,20 @@ class NadamImpl : public OptimizerImpl {
   Config get_config() const override;
 
  protected:
-  /// Creates momentum_cache and the slots, then advances the cache once for this step. A
-  /// schedule set with set_learning_rate is rejected here, before any variable changes.
+  /// Creates momentum_cache and the slots. A schedule set with set_learning_rate is rejected
+  /// here, before any variable changes.
   void create_slots(const std::vector<Variable>& var_list) override;
+  /// Advances the momentum cache once for this step (Keras's _prepare).
+  void prepare_step(const std::vector<Variable>& var_list) override;
   void apply_dense(const Tensor& grad, Variable& var, double lr_t) override;
   void apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) override;
 
  private:
+  /// The d in 0.96^(d·t): schedule_decay in V2, 1 in Keras 2.11+ and 3 (0.96^t, §7).
+  double momentum_decay() const;
+  /// The learning rate of this step: V2's constant, or `lr_t` (schedule allowed) in 2.11+/3.
+  double step_learning_rate(double lr_t) const;
+
   double beta_1_;
   double beta_2_;
   double epsilon_;
@@ -80,7 +87,8 @@ class Nadam : public Optimizer {
   /// name is automatic, null epsilon is 1e-7). Unlike Keras, whose constructor drops the config's
   /// `decay` for the default schedule_decay, `decay` is read back as schedule_decay, so the round
   /// trip keeps it. TypeError for a non-object config, an unknown key or a value of the wrong
-  /// JSON type; ValueError for a schedule.
+  /// JSON type; ValueError for a schedule in a V2 config. A Keras 2.11+/3 config gives that
+  /// generation: μ_t = β₁(1 - ½·0.96^t), schedules allowed, no `decay` key.
   static Nadam from_config(const Config& config, const CustomObjects& custom_objects = {});
 
   double beta_1() const { return impl().beta_1(); }

@@ -4,8 +4,10 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <regex>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -14,6 +16,7 @@
 #include "tapeflow/core/check.hpp"
 #include "tapeflow/core/format.hpp"
 #include "tapeflow/core/kernels.hpp"
+#include "tapeflow/optim/checkpoint.hpp"
 
 namespace tapeflow::optim {
 
@@ -382,14 +385,75 @@ void OptimizerImpl::set_learning_rate(LearningRate learning_rate) {
 }
 
 Config OptimizerImpl::get_config() const {
+  const ConfigStyle& style = config_style_;
+  const auto optional = [](const std::optional<double>& v) { return v ? Config(*v) : Config(); };
+  const auto inert = [&](const char* key, Config fallback) {
+    const auto it = style.inert.find(key);
+    return it == style.inert.end() ? fallback : *it;
+  };
+  const Config learning_rate = learning_rate_.to_config(style.schedule_format);
   Config config = Config::object();
   config["name"] = name_;
-  if (clipnorm_) config["clipnorm"] = *clipnorm_;
-  if (clipvalue_) config["clipvalue"] = *clipvalue_;
-  if (global_clipnorm_) config["global_clipnorm"] = *global_clipnorm_;
-  config["learning_rate"] = learning_rate_.to_config();
-  config["decay"] = initial_decay_;
+  switch (style.generation) {
+    case KerasGeneration::v2:
+      if (clipnorm_) config["clipnorm"] = *clipnorm_;
+      if (clipvalue_) config["clipvalue"] = *clipvalue_;
+      if (global_clipnorm_) config["global_clipnorm"] = *global_clipnorm_;
+      if (style.inert.contains("is_legacy_optimizer")) {
+        config["is_legacy_optimizer"] = style.inert.at("is_legacy_optimizer");
+      }
+      config["learning_rate"] = learning_rate;
+      config["decay"] = initial_decay_;
+      break;
+    case KerasGeneration::keras2:
+    case KerasGeneration::keras3: {
+      const bool keras3 = style.generation == KerasGeneration::keras3;
+      if (keras3) config["learning_rate"] = learning_rate;
+      config["weight_decay"] = nullptr;
+      config["clipnorm"] = optional(clipnorm_);
+      config["global_clipnorm"] = optional(global_clipnorm_);
+      config["clipvalue"] = optional(clipvalue_);
+      config["use_ema"] = false;
+      config["ema_momentum"] = inert("ema_momentum", 0.99);
+      config["ema_overwrite_frequency"] = inert("ema_overwrite_frequency", nullptr);
+      if (keras3) {
+        config["loss_scale_factor"] = nullptr;
+        if (style.has_gradient_accumulation_steps) config["gradient_accumulation_steps"] = nullptr;
+      } else {
+        config["jit_compile"] = inert("jit_compile", false);
+        config["is_legacy_optimizer"] = false;
+        config["learning_rate"] = learning_rate;
+      }
+      break;
+    }
+  }
   return config;
+}
+
+void OptimizerImpl::set_config_style(ConfigStyle style) {
+  if (!style.inert.is_object()) {
+    throw_type_error("{}.set_config_style: `inert` must be a JSON object, received: {}",
+                     class_name_, style.inert.dump());
+  }
+  if (style.generation != KerasGeneration::v2 && decay_is_time_inverse_ && initial_decay_ > 0) {
+    throw_value_error(
+        "{}: decay={} (a time-inverse learning-rate decay) has no counterpart in a {} config; "
+        "Keras 2.11+ rejects `decay` and Keras 3 ignores it. Use a LearningRateSchedule "
+        "(InverseTimeDecay) instead",
+        class_name_, Config(initial_decay_).dump(), generation_name(style.generation));
+  }
+  if (style.generation == KerasGeneration::keras3 &&
+      (clipnorm_ ? 1 : 0) + (clipvalue_ ? 1 : 0) + (global_clipnorm_ ? 1 : 0) > 1) {
+    const auto repr = [](const std::optional<double>& v) {
+      return v ? Config(*v).dump() : std::string("None");
+    };
+    throw_value_error(
+        "Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be set. Received: "
+        "clipnorm={}, clipvalue={}, global_clipnorm={}",
+        repr(clipnorm_), repr(clipvalue_), repr(global_clipnorm_));
+  }
+  config_style_ = std::move(style);
+  config_style_changed();
 }
 
 Variable OptimizerImpl::iterations() {
@@ -420,7 +484,7 @@ Variable OptimizerImpl::add_slot(const Variable& var, const std::string& slot_na
   Variable slot(std::move(initial), name_ + "/" + shared_name(var.name()) + "/" + slot_name,
                 false);
   slot_index_.emplace(std::make_pair(var.id(), slot_name), slots_.size());
-  slots_.push_back(Slot{var.id(), slot_name, slot});
+  slots_.push_back(Slot{var.id(), slot_name, slot, var.name()});
   if (std::find(slot_names_.begin(), slot_names_.end(), slot_name) == slot_names_.end()) {
     slot_names_.push_back(slot_name);
   }
@@ -443,8 +507,19 @@ Variable OptimizerImpl::get_slot(const Variable& var, const std::string& slot_na
 
 void OptimizerImpl::append_weight(const Variable& weight) {
   iterations();
-  slots_.push_back(Slot{0, std::string(), weight});  // variable ids start at 1: never a slot key
+  // Variable ids start at 1, so id 0 is never a slot key. The checkpoint name is the last part
+  // of the weight's name: "nadam/momentum_cache:0" -> "momentum_cache".
+  const std::string name = shared_name(weight.name());
+  slots_.push_back(Slot{0, name.substr(name.rfind('/') + 1), weight, std::string()});
 }
+
+bool OptimizerImpl::owns_weight(const Variable& weight) const {
+  if (iterations_ && iterations_->id() == weight.id()) return true;
+  return std::any_of(slots_.begin(), slots_.end(),
+                     [&](const Slot& slot) { return slot.variable.id() == weight.id(); });
+}
+
+void OptimizerImpl::prepare_step(const std::vector<Variable>& /*var_list*/) {}
 
 Variable OptimizerImpl::add_weight(const std::string& name, const Shape& shape, DType dtype,
                                    const SlotInitializer& initializer, bool trainable) {
@@ -458,12 +533,33 @@ std::vector<Tensor> OptimizerImpl::get_weights() const {
   return out;
 }
 
-void OptimizerImpl::set_weights(const std::vector<Tensor>& weights) {
-  const std::vector<Variable> params = this->weights();
+std::vector<Tensor> OptimizerImpl::normalize_weight_list(const std::vector<Tensor>& weights,
+                                                         std::size_t own) const {
   std::vector<Tensor> values = weights;
-  if (set_weights_prepends_iterations_ && params.size() == values.size() + 1) {
+  if (set_weights_prepends_iterations_ && own == values.size() + 1) {
     values.insert(values.begin(), Tensor(std::int64_t{0}));
   }
+  return values;
+}
+
+namespace {
+
+/// "slot 'accumulator' of variable 'w:0'", "the iteration count", "weight 'momentum_cache'".
+std::string describe(const NamedWeight& weight) {
+  if (weight.variable.empty()) return fmt::format("weight '{}'", weight.slot);
+  if (weight.occurrence == 0) {
+    return fmt::format("slot '{}' of variable '{}'", weight.slot, weight.variable);
+  }
+  return fmt::format("slot '{}' of variable '{}' (occurrence {})", weight.slot, weight.variable,
+                     weight.occurrence);
+}
+
+}  // namespace
+
+OptimizerImpl::Assignments OptimizerImpl::plan_weight_list(
+    const std::vector<Tensor>& weights) const {
+  const std::vector<Variable> params = this->weights();
+  std::vector<Tensor> values = normalize_weight_list(weights, params.size());
   if (params.size() != values.size()) {
     std::string provided = "[";
     for (std::size_t i = 0; i < weights.size() && provided.size() < 50; ++i) {
@@ -477,18 +573,209 @@ void OptimizerImpl::set_weights(const std::vector<Tensor>& weights) {
         name_, weights.size(), params.size(), provided);
   }
   // Validate and convert everything before assigning anything.
+  const std::vector<NamedWeight> named = named_weights();
+  Assignments out;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!values[i]) throw_value_error("set_weights: weight {} is none", i);
     if (values[i].shape() != params[i].shape()) {
-      throw_value_error("Optimizer weight shape {} not compatible with provided weight shape {}.",
-                        shape_str(params[i].shape()), shape_str(values[i].shape()));
+      throw_value_error(
+          "Optimizer weight shape {} not compatible with provided weight shape {}. (weight {} of "
+          "optimizer {}: {})",
+          shape_str(params[i].shape()), shape_str(values[i].shape()), i, name_,
+          i == 0 ? std::string("the iteration count") : describe(named[i - 1]));
     }
     if (values[i].dtype() != params[i].dtype()) values[i] = cast(values[i], params[i].dtype());
+    out.emplace_back(params[i], values[i]);
   }
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    Variable param = params[i];
-    param.assign(values[i]);
+  return out;
+}
+
+OptimizerImpl::Assignments OptimizerImpl::plan_named(std::int64_t steps,
+                                                     const std::vector<NamedWeight>& weights,
+                                                     const std::string& source) const {
+  if (!iterations_) throw_value_error("load_weights: optimizer '{}' has no iterations", name_);
+  using Key = std::tuple<std::string, std::size_t, std::string>;
+  const std::vector<NamedWeight> own = named_weights();
+  const std::vector<Variable> params = this->weights();  // [iterations, own...]
+  std::map<Key, std::size_t> own_index;
+  for (std::size_t k = 0; k < own.size(); ++k) {
+    own_index.emplace(Key{own[k].variable, own[k].occurrence, own[k].slot}, k);
   }
+  std::vector<std::string> extra, duplicate, mistyped, misshaped, missing;
+  std::vector<bool> seen(own.size(), false);
+  Assignments out;
+  out.emplace_back(*iterations_, Tensor(steps));
+  for (const NamedWeight& w : weights) {
+    const auto found = own_index.find(Key{w.variable, w.occurrence, w.slot});
+    if (found == own_index.end()) {
+      extra.push_back(describe(w));
+      continue;
+    }
+    const std::size_t k = found->second;
+    if (seen[k]) {
+      duplicate.push_back(describe(w));
+      continue;
+    }
+    seen[k] = true;
+    const Variable& param = params[k + 1];
+    if (!w.value) {
+      misshaped.push_back(describe(w) + ": no value");
+    } else if (w.value.dtype() != param.dtype()) {
+      mistyped.push_back(fmt::format("{}: optimizer {}, checkpoint {}", describe(w),
+                                     dtype_name(param.dtype()), dtype_name(w.value.dtype())));
+    } else if (w.value.shape() != param.shape()) {
+      misshaped.push_back(fmt::format("{}: optimizer {}, checkpoint {}", describe(w),
+                                      shape_str(param.shape()), shape_str(w.value.shape())));
+    } else {
+      out.emplace_back(param, w.value);
+    }
+  }
+  for (std::size_t k = 0; k < own.size(); ++k) {
+    if (!seen[k]) missing.push_back(describe(own[k]));
+  }
+  std::vector<std::string> parts;
+  const auto section = [&](const char* title, const std::vector<std::string>& items) {
+    if (!items.empty()) parts.push_back(fmt::format("{} {}: {}", items.size(), title,
+                                                    fmt::join(items, ", ")));
+  };
+  section("missing from the checkpoint", missing);
+  section("extra in the checkpoint", extra);
+  section("duplicated in the checkpoint", duplicate);
+  section("mis-shaped", misshaped);
+  section("of the wrong dtype", mistyped);
+  if (!parts.empty()) {
+    throw_value_error("load_weights: the checkpoint {} does not match optimizer '{}' ({} weights "
+                      "after iterations, {} in the checkpoint): {}",
+                      source, name_, own.size(), weights.size(), fmt::join(parts, "; "));
+  }
+  return out;
+}
+
+OptimizerImpl::Assignments OptimizerImpl::plan_pending() const {
+  if (!pending_) return {};
+  if (pending_->named) return plan_named(pending_->iterations, pending_->weights, pending_->source);
+  return plan_weight_list(pending_->list);
+}
+
+OptimizerImpl::SlotMark OptimizerImpl::mark_slots() const {
+  return SlotMark{iterations_.has_value(), slots_.size(), slot_names_.size()};
+}
+
+void OptimizerImpl::rollback_slots(const SlotMark& mark) {
+  for (std::size_t i = mark.slots; i < slots_.size(); ++i) {
+    if (!slots_[i].var_name.empty()) slot_index_.erase({slots_[i].var_id, slots_[i].slot_name});
+  }
+  slots_.erase(slots_.begin() + static_cast<std::ptrdiff_t>(mark.slots), slots_.end());
+  slot_names_.erase(slot_names_.begin() + static_cast<std::ptrdiff_t>(mark.slot_names),
+                    slot_names_.end());
+  if (!mark.had_iterations) iterations_.reset();
+}
+
+void OptimizerImpl::commit(const Assignments& assignments) {
+  for (const auto& [param, value] : assignments) {
+    Variable target = param;
+    target.assign(value);
+  }
+}
+
+void OptimizerImpl::set_weights(const std::vector<Tensor>& weights) {
+  if (slots_.empty() && weights.size() > this->weights().size()) {
+    // Before the slots exist: keep a copy until build or the first step knows the variables.
+    Pending pending;
+    for (std::size_t i = 0; i < weights.size(); ++i) {
+      if (!weights[i]) throw_value_error("set_weights: weight {} is none", i);
+      pending.list.push_back(deep_copy(weights[i]));
+    }
+    pending_ = std::move(pending);
+    return;
+  }
+  commit(plan_weight_list(weights));
+  pending_.reset();
+}
+
+std::vector<NamedWeight> OptimizerImpl::named_weights() const {
+  std::vector<NamedWeight> out;
+  out.reserve(slots_.size());
+  std::map<std::string, std::vector<std::uint64_t>> ids_by_name;  // distinct variables per name
+  for (const Slot& slot : slots_) {
+    NamedWeight weight;
+    weight.slot = slot.slot_name;
+    weight.value = slot.variable.read_value_no_record();
+    if (!slot.var_name.empty()) {
+      std::vector<std::uint64_t>& ids = ids_by_name[slot.var_name];
+      auto found = std::find(ids.begin(), ids.end(), slot.var_id);
+      if (found == ids.end()) found = ids.insert(ids.end(), slot.var_id);
+      weight.variable = slot.var_name;
+      weight.occurrence = static_cast<std::size_t>(found - ids.begin());
+    }
+    out.push_back(std::move(weight));
+  }
+  return out;
+}
+
+void OptimizerImpl::restore_weights(std::int64_t steps, std::vector<NamedWeight> weights,
+                                    const std::string& source) {
+  if (steps < 0) {
+    throw_value_error("load_weights: the checkpoint {} has a negative iteration count {}", source,
+                      steps);
+  }
+  for (const NamedWeight& w : weights) {
+    if (!w.value || w.slot.empty()) {
+      throw_value_error("load_weights: the checkpoint {} has an entry without {} ({})", source,
+                        w.value ? "a slot name" : "a value", describe(w));
+    }
+  }
+  if (slots_.empty() && !weights.empty()) {
+    // No slots to match yet: kept until build or the first step creates them.
+    Pending pending;
+    pending.named = true;
+    pending.iterations = steps;
+    for (NamedWeight& w : weights) w.value = deep_copy(w.value);
+    pending.weights = std::move(weights);
+    pending.source = source;
+    pending_ = std::move(pending);
+    return;
+  }
+  const SlotMark mark = mark_slots();
+  Assignments plan;
+  try {
+    iterations();
+    plan = plan_named(steps, weights, source);
+  } catch (...) {
+    rollback_slots(mark);
+    throw;
+  }
+  commit(plan);
+  pending_.reset();
+}
+
+void OptimizerImpl::build(const std::vector<Variable>& var_list) {
+  for (const Variable& var : var_list) {
+    if (!is_floating(var.dtype())) {
+      throw_value_error("Invalid type {} for {}, expected: [float32, float64].",
+                        dtype_name(var.dtype()), var.name());
+    }
+  }
+  const SlotMark mark = mark_slots();
+  Assignments plan;
+  try {
+    iterations();
+    if (!var_list.empty()) create_slots(var_list);
+    plan = plan_pending();
+  } catch (...) {
+    rollback_slots(mark);
+    throw;
+  }
+  commit(plan);
+  pending_.reset();
+}
+
+void OptimizerImpl::save_weights(const std::string& directory) const {
+  detail::save_checkpoint(*this, directory);
+}
+
+void OptimizerImpl::load_weights(const std::string& directory) {
+  detail::load_checkpoint(*this, directory);
 }
 
 void OptimizerImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) {
@@ -523,16 +810,22 @@ Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
   // 2. Validate every pair before any state changes.
   for (std::size_t k = 0; k < grads.size(); ++k) validate_pair(grads[k], vars[k]);
 
-  // 3.-5. Clip into new tensors and resolve lr_t: neither touches state, so a throwing
-  // schedule still leaves everything unchanged.
-  if (clipvalue_) {
+  // 3.-4. Clip into new tensors (no state is touched).
+  // V2 applies clipvalue, then clipnorm or global_clipnorm. Keras 2.11+ and 3 apply only one,
+  // clipnorm first, then global_clipnorm, then clipvalue, and a value of 0 disables it.
+  const bool v2 = config_style_.generation == KerasGeneration::v2;
+  const auto active = [v2](const std::optional<double>& c) { return c && (v2 || *c > 0); };
+  const bool use_clipnorm = active(clipnorm_);
+  const bool use_global_clipnorm = active(global_clipnorm_) && !use_clipnorm;
+  const bool use_clipvalue = active(clipvalue_) && (v2 || (!use_clipnorm && !use_global_clipnorm));
+  if (use_clipvalue) {
     const double c = *clipvalue_;
     for (Gradient& g : grads) g = map_values(g, [c](const Tensor& t) { return clip_value(t, c); });
   }
-  if (clipnorm_) {
+  if (use_clipnorm) {
     const double c = *clipnorm_;
     for (Gradient& g : grads) g = map_values(g, [c](const Tensor& t) { return clip_norm(t, c); });
-  } else if (global_clipnorm_) {
+  } else if (use_global_clipnorm) {
     double total = 0.0;
     for (const Gradient& g : grads) {
       total += sum_squares(g.is_sparse() ? g.indexed_slices().values : g.dense());
@@ -543,9 +836,30 @@ Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
                                               : std::numeric_limits<double>::quiet_NaN();
     for (Gradient& g : grads) g = map_values(g, [&](const Tensor& t) { return scale(t, factor); });
   }
-  const double it = static_cast<double>(iteration_count());
-  double lr_t = learning_rate_(it);
-  if (initial_decay_ > 0) lr_t /= 1.0 + initial_decay_ * it;
+  // Slots, pending weights (set_weights / load_weights before the slots existed) and lr_t, at
+  // the step count those weights set: undone together when any of them throws.
+  const SlotMark mark = mark_slots();
+  Assignments pending_plan;
+  double lr_t = 0.0;
+  try {
+    const Variable iter = iterations();
+    create_slots(vars);
+    pending_plan = plan_pending();
+    std::int64_t steps = iteration_count();
+    for (const auto& [param, value] : pending_plan) {
+      if (param.id() == iter.id()) steps = value.item<std::int64_t>();
+    }
+    const double it = static_cast<double>(steps);
+    lr_t = learning_rate_(it);
+    if (initial_decay_ > 0 && v2) lr_t /= 1.0 + initial_decay_ * it;
+  } catch (...) {
+    rollback_slots(mark);
+    throw;
+  }
+  if (pending_) {
+    commit(pending_plan);
+    pending_.reset();
+  }
 
   if (!missing.empty()) {
     std::cerr << "WARNING: Gradients do not exist for variables " << py_str_list(missing)
@@ -553,9 +867,9 @@ Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
                  "provide a `loss` argument?\n";
   }
 
-  // Slots, then the updates in pair order, then the step count.
+  // The per-step hook, then the updates in pair order, then the step count.
   Variable iter = iterations();
-  create_slots(vars);
+  prepare_step(vars);
   for (std::size_t k = 0; k < grads.size(); ++k) {
     if (grads[k].is_sparse()) {
       apply_sparse(unique_slices(grads[k].indexed_slices()), vars[k], lr_t);

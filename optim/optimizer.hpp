@@ -98,6 +98,17 @@ class VarList {
   std::function<std::vector<Variable>()> callable_;
 };
 
+/// A weight of an optimizer other than iterations, named as checkpoints name it: the slot `slot`
+/// of the `occurrence`-th distinct variable called `variable` (0 unless several slotted variables
+/// share that name; counted in slot-creation order), or, when `variable` is empty, a weight that
+/// is not a slot, such as Nadam's "momentum_cache" (then `slot` is its name).
+struct NamedWeight {
+  std::string variable;
+  std::size_t occurrence = 0;
+  std::string slot;
+  Tensor value;
+};
+
 /// The body of every optimizer: all of its state, the Keras pipeline, and the subclass hooks.
 /// Users normally reach it through an Optimizer handle; see the top of this file for how to
 /// write one. Member semantics are documented on Optimizer, which forwards to these.
@@ -115,9 +126,22 @@ class OptimizerImpl {
   std::optional<double> clipnorm() const { return clipnorm_; }
   std::optional<double> clipvalue() const { return clipvalue_; }
   std::optional<double> global_clipnorm() const { return global_clipnorm_; }
-  /// Base entries {name, [clipnorm], [clipvalue], [global_clipnorm], learning_rate, decay}; a
-  /// subclass appends its own after them.
+  /// Base entries in the order of config_style().generation; a subclass appends its own after
+  /// them. V2: {name, [clipnorm], [clipvalue], [global_clipnorm], learning_rate, decay}.
+  /// Keras 2.11+: {name, weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema,
+  /// ema_momentum, ema_overwrite_frequency, jit_compile, is_legacy_optimizer, learning_rate}.
+  /// Keras 3: {name, learning_rate, weight_decay, clipnorm, global_clipnorm, clipvalue, use_ema,
+  /// ema_momentum, ema_overwrite_frequency, loss_scale_factor, gradient_accumulation_steps}.
   virtual Config get_config() const;
+
+  /// The Keras generation of this optimizer's config and how it is written back (V2 unless
+  /// from_config/deserialize read another generation, or set_config_style was called).
+  const ConfigStyle& config_style() const { return config_style_; }
+  KerasGeneration keras_generation() const { return config_style_.generation; }
+  /// Switches the generation (keys written by get_config, and the numerics). ValueError, with
+  /// nothing changed, when a setting has no counterpart there: a time-inverse `decay` > 0 outside
+  /// V2, or more than one clip option in Keras 3.
+  void set_config_style(ConfigStyle style);
 
   Variable iterations();
   std::vector<Variable> weights() const;
@@ -128,8 +152,21 @@ class OptimizerImpl {
   Variable add_weight(const std::string& name, const Shape& shape, DType dtype = DType::float32,
                       const SlotInitializer& initializer = "zeros", bool trainable = true);
   std::vector<Tensor> get_weights() const;
-  /// Virtual for Adam, which first cuts a Keras v1 list (with vhat) to its own length.
   virtual void set_weights(const std::vector<Tensor>& weights);
+  /// True while a set_weights list or a loaded checkpoint waits for the slots (see Optimizer).
+  bool has_pending_weights() const { return pending_.has_value(); }
+  void build(const std::vector<Variable>& var_list);
+  void save_weights(const std::string& directory) const;
+  void load_weights(const std::string& directory);
+  /// The weights after iterations, in weights() order, with their checkpoint names; `value`
+  /// shares the weight's buffer (copy it before the optimizer steps again).
+  std::vector<NamedWeight> named_weights() const;
+  /// Restores `iterations` and the named weights (as load_weights does after reading the files):
+  /// at once when the optimizer has slots, or when `weights` is empty; otherwise kept pending
+  /// until build or the first apply_gradients. ValueError listing every missing, extra,
+  /// mis-shaped or mis-typed entry, with nothing changed. `source` names the origin in messages.
+  void restore_weights(std::int64_t iterations, std::vector<NamedWeight> weights,
+                       const std::string& source);
 
   Variable apply_gradients(const GradsAndVars& grads_and_vars, const std::string& name = "",
                            bool experimental_aggregate_gradients = true);
@@ -160,9 +197,31 @@ class OptimizerImpl {
   /// and calls apply_dense, which is right only for rules where a zero gradient is a no-op.
   virtual void apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t);
 
+  /// Called by set_config_style once the style has changed (Adagrad moves its ε here).
+  virtual void config_style_changed() {}
+
+  /// False for Nadam, whose `decay` is its momentum schedule_decay, not a time-inverse decay.
+  bool decay_is_time_inverse_ = true;
+
   /// Set by Adagrad, RMSprop and Adadelta: set_weights accepts a list one entry short (Keras v1
   /// weights have no iteration count) and puts iteration 0 in front.
   bool set_weights_prepends_iterations_ = false;
+
+  /// The set_weights list as it will be matched against `own` weights: the base puts iteration 0
+  /// in front of a list one short when set_weights_prepends_iterations_; Adam also cuts a Keras
+  /// v1 list (with vhat) to its own length. Called when the list is applied, which for a pending
+  /// list is after create_slots.
+  virtual std::vector<Tensor> normalize_weight_list(const std::vector<Tensor>& weights,
+                                                    std::size_t own) const;
+
+  /// Per-step work that must not run when slots are created outside a step (build): called by
+  /// apply_gradients once per step, after create_slots and any pending weights, before the first
+  /// update. Default: nothing. Nadam advances its momentum cache here.
+  virtual void prepare_step(const std::vector<Variable>& var_list);
+
+  /// True when `weight` is one of weights() (a body can check that a weight it keeps was not
+  /// dropped by a failed step's rollback).
+  bool owns_weight(const Variable& weight) const;
 
   /// Appends `weight` to weights() after what is there (iterations is created first), as Keras's
   /// `self._weights.append(w)` for a weight that is not a slot: Nadam's momentum_cache.
@@ -173,19 +232,47 @@ class OptimizerImpl {
     std::uint64_t var_id;
     std::string slot_name;
     Variable variable;
+    std::string var_name;  // the slotted variable's name; empty for an appended non-slot weight
   };
+  /// Weights waiting for the slots: a set_weights list, or a loaded checkpoint (`named`).
+  struct Pending {
+    bool named = false;
+    std::vector<Tensor> list;
+    std::int64_t iterations = 0;
+    std::vector<NamedWeight> weights;
+    std::string source;
+  };
+  /// What slot creation may add, to undo it when a step or build fails before changing values.
+  struct SlotMark {
+    bool had_iterations;
+    std::size_t slots;
+    std::size_t slot_names;
+  };
+  using Assignments = std::vector<std::pair<Variable, Tensor>>;
 
   std::int64_t iteration_count() const;
+  SlotMark mark_slots() const;
+  void rollback_slots(const SlotMark& mark);
+  /// Validates a set_weights list against weights() and returns the assignments (converted).
+  Assignments plan_weight_list(const std::vector<Tensor>& weights) const;
+  /// Validates a checkpoint's named weights against weights(), listing every problem at once.
+  Assignments plan_named(std::int64_t iterations, const std::vector<NamedWeight>& weights,
+                         const std::string& source) const;
+  /// The assignments of the pending weights (empty when none), validated.
+  Assignments plan_pending() const;
+  static void commit(const Assignments& assignments);
 
   std::string class_name_;
   std::string name_;
   LearningRate learning_rate_;
   double initial_decay_ = 0.0;
   std::optional<double> clipnorm_, clipvalue_, global_clipnorm_;
+  ConfigStyle config_style_;
   std::optional<Variable> iterations_;
   std::vector<Slot> slots_;  // creation order
   std::map<std::pair<std::uint64_t, std::string>, std::size_t> slot_index_;
   std::vector<std::string> slot_names_;
+  std::optional<Pending> pending_;
   // apply_gradients' working lists, kept between calls (empty) for their capacity.
   std::vector<Gradient> step_grads_;
   std::vector<Variable> step_vars_;
@@ -248,8 +335,43 @@ class Optimizer {
   /// Copies values into the weights (cast to each weight's dtype). ValueError, with nothing
   /// assigned, on a length mismatch ("You called `set_weights(weights)` on optimizer <name> with
   /// a  weight list of length <n>, but the optimizer was expecting <m> weights. ...") or a shape
-  /// mismatch ("Optimizer weight shape (..) not compatible with provided weight shape (..)").
+  /// mismatch ("Optimizer weight shape (..) not compatible with provided weight shape (..)",
+  /// followed by the slot and variable of that weight).
+  ///
+  /// Before the slots exist (keras-team/keras#15298): a list longer than weights() (a fresh
+  /// optimizer has none, one that only counted empty steps has just iterations) is copied and
+  /// kept pending; build(var_list) or the next apply_gradients creates the slots, then validates
+  /// and applies it before anything else changes. A mismatch then throws the errors above, undoes
+  /// the slot creation, applies no step and keeps the list pending; a later set_weights replaces
+  /// it. A none entry is a ValueError at once.
   void set_weights(const std::vector<Tensor>& weights) { impl_->set_weights(weights); }
+  /// True while a set_weights list or a loaded checkpoint waits for build / the first step.
+  bool has_pending_weights() const { return impl_->has_pending_weights(); }
+
+  /// Creates iterations and every slot of `var_list` now (create_slots, as the first
+  /// apply_gradients would, without a step), then applies pending weights (set_weights or
+  /// load_weights). Variables must be floating ("Invalid type ..." ValueError). All-or-nothing:
+  /// on a pending-weights mismatch the slots created here are removed again. Calling it again,
+  /// or with more variables, only adds the slots that are missing.
+  void build(const std::vector<Variable>& var_list) { impl_->build(var_list); }
+
+  /// Writes a checkpoint into `directory` (created if missing; its parent must exist):
+  /// `manifest.json` (format, version, class_name, get_config(), iterations, and for each weight
+  /// after iterations its variable name, occurrence, slot name, dtype, shape and file) and one
+  /// numpy `.npy` file per weight. Atomic: new files get fresh names and are fsynced, then the
+  /// manifest is replaced by rename (then the directory is fsynced) and only then are the files
+  /// of the previous checkpoint removed, so a crash at any point leaves a loadable checkpoint.
+  /// ValueError when the directory cannot be written or weights are still pending.
+  void save_weights(const std::string& directory) const { impl_->save_weights(directory); }
+  /// Reads a checkpoint written by save_weights. Everything is read and validated first (the
+  /// manifest's keys and types, each .npy header and size, dtypes and shapes against the
+  /// manifest and the class name); TypeError for a wrong JSON type, ValueError otherwise (a
+  /// missing directory or file names the path). Weights are matched to slots by variable name,
+  /// not position: a missing, extra, mis-shaped or mis-typed entry gives one ValueError that
+  /// lists them all. Nothing changes on any error. When the optimizer has no slots yet, the
+  /// validated weights are kept pending and matched at build(var_list) or the first
+  /// apply_gradients (whose slots must then be exactly the checkpoint's).
+  void load_weights(const std::string& directory) { impl_->load_weights(directory); }
 
   /// One optimization step (Keras V2), all-or-nothing:
   ///  1. drop pairs whose gradient is none (a warning names their variables on stderr; all none
@@ -291,8 +413,18 @@ class Optimizer {
     return impl_->get_updates(loss_fn, params);
   }
 
-  /// The hyperparameters, in Keras V2 order (see OptimizerImpl::get_config and each subclass).
+  /// The hyperparameters, with the keys and order of keras_generation() (V2 by default; see
+  /// OptimizerImpl::get_config and each subclass).
   Config get_config() const { return impl_->get_config(); }
+
+  /// The Keras generation of the config (V2 unless read from a Keras 2.11+ or Keras 3 config)
+  /// and how it is written back; see ConfigStyle.
+  const ConfigStyle& config_style() const { return impl_->config_style(); }
+  KerasGeneration keras_generation() const { return impl_->keras_generation(); }
+  /// Switches the generation: get_config's keys and the generation's numerics (ε inside the
+  /// square root for Adagrad and RMSprop, Nadam's 0.96^t, one clip option). ValueError, with
+  /// nothing changed, for a time-inverse decay > 0 outside V2 or several clips in Keras 3.
+  void set_config_style(ConfigStyle style) { impl_->set_config_style(std::move(style)); }
 
   /// The shared body.
   OptimizerImpl& impl() const { return *impl_; }
