@@ -20,8 +20,11 @@ int main() {
   const tf::Tensor x = tf::random::uniform({1200, 2}, -2.0, 2.0);
   const tf::Tensor y = tf::cast(tf::reduce_sum(tf::square(x), {1}) < tf::Tensor(2.0),
                                 tf::DType::int64);
-  const tf::Tensor x_train = tf::slice_axis(x, 0, 0, 1000), y_train = tf::slice_axis(y, 0, 0, 1000);
-  const tf::Tensor x_test = tf::slice_axis(x, 0, 1000, 200), y_test = tf::slice_axis(y, 0, 1000, 200);
+  // The first 1000 rows train, the last 200 test (x[:1000], x[1000:] in NumPy).
+  const tf::Tensor x_train = tf::slice_axis(x, 0, 0, 1000);
+  const tf::Tensor y_train = tf::slice_axis(y, 0, 0, 1000);
+  const tf::Tensor x_test = tf::slice_axis(x, 0, 1000, 200);
+  const tf::Tensor y_test = tf::slice_axis(y, 0, 1000, 200);
 
   // model = keras.Sequential([Dense(16, "tanh"), Dense(2)]); the loss takes logits.
   nn::Sequential model({nn::Dense(16, "tanh"), nn::Dense(2)});

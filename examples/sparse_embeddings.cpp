@@ -40,7 +40,8 @@ struct Result {
 Result train(const Ratings& train_set, const Ratings& test_set, bool dense) {
   tf::random::set_seed(11);  // the same initial tables in both runs
   nn::clear_session();
-  const nn::RandomNormal init(0.0, 0.3);  // larger than Keras's default, so that <p, q> starts off 0
+  // N(0, 0.3): larger than Keras's default, so that <p, q> starts away from the saddle at 0.
+  const nn::RandomNormal init(0.0, 0.3);
   nn::Embedding users(kUsers, kRank, init), items(kItems, kRank, init);
   tf::optim::Adagrad opt(0.2);
   const auto predict = [&](const tf::Tensor& u, const tf::Tensor& i) {
