@@ -71,13 +71,15 @@ int main() {
     if (epoch % 5 == 0) std::printf("epoch %2d  loss %.4f\n", epoch, epoch_loss);
   }
 
+  // A slot after training: Adam's second moment v of the first kernel.
+  std::cout << opt.get_slot(model.trainable_variables()[0], "v") << "\n";
+
   // Held-out accuracy: argmax of the logits against the labels.
   const tf::Tensor predicted = tf::argmax(model(x_test), -1);
   const double accuracy =
       tf::reduce_mean(tf::cast(tf::equal(predicted, y_test), tf::DType::float64)).item<double>();
   std::printf("held-out accuracy %.3f after %lld steps\n", accuracy,
               opt.iterations().numpy<long long>()());
-  std::cout << opt.get_slot(model.trainable_variables()[0], "v") << "\n";  // a second-moment slot
 
   if (failures > 0 || accuracy < 0.95) {
     std::fprintf(stderr, "custom_training_loop: %d slot mismatch(es), accuracy %.3f (need 0.95)\n",
