@@ -1,10 +1,12 @@
-// Counts operator new calls in a benchmark program, to report heap allocations per op or step.
-// Only operator new is counted: Storage buffers above 16 bytes come from std::aligned_alloc and
-// are not in the count (the 1-element tensors of tape_overhead live inline and need neither).
+// Counts heap allocations in a benchmark program, to report them per op or step: every operator
+// new, and every aligned_alloc (where tensor buffers above 16 bytes come from), which this
+// definition interposes for the whole process, libtapeflow included.
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
+
+#include <malloc.h>
 
 #include "harness.hpp"
 
@@ -24,6 +26,11 @@ void* counted_aligned(std::size_t size, std::align_val_t align) {
   throw std::bad_alloc();
 }
 }  // namespace
+
+extern "C" void* aligned_alloc(std::size_t alignment, std::size_t size) noexcept {
+  allocations.fetch_add(1, std::memory_order_relaxed);
+  return memalign(alignment, size);
+}
 
 std::size_t bench::allocation_count() { return allocations.load(std::memory_order_relaxed); }
 
