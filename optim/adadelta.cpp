@@ -83,10 +83,11 @@ Adadelta::Adadelta(LearningRate learning_rate, double rho, double epsilon, std::
 Adadelta Adadelta::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kClassName, config, custom_objects);
   LearningRate learning_rate = read.learning_rate(0.001);
-  const double rho = read.number("rho", 0.95);
-  const double epsilon = read.number("epsilon", kDefaultEpsilon, true);
+  const double rho = read.number("rho", 0.95, false, 0, 1);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
   std::string name = read.name(kClassName);
-  return Adadelta(std::move(learning_rate), rho, epsilon, std::move(name), read.kwargs());
+  return read.finish(
+      Adadelta(std::move(learning_rate), rho, epsilon, std::move(name), read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

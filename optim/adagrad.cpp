@@ -9,10 +9,11 @@
 
 #include "tapeflow/core/check.hpp"
 #include "tapeflow/core/dispatch.hpp"
+#include "tapeflow/optim/config_reader.hpp"
+#include "tapeflow/optim/kernels.hpp"
 
 namespace tapeflow::optim {
 
-using tapeflow::detail::throw_type_error;
 using tapeflow::detail::throw_value_error;
 
 namespace {
@@ -126,6 +127,10 @@ AdagradImpl::AdagradImpl(LearningRate learning_rate, double initial_accumulator_
   set_weights_prepends_iterations_ = true;
 }
 
+void AdagradImpl::config_style_changed() {
+  epsilon_inside_sqrt_ = keras_generation() != KerasGeneration::v2;
+}
+
 Config AdagradImpl::get_config() const {
   Config config = OptimizerImpl::get_config();
   config["initial_accumulator_value"] = initial_accumulator_value_;
@@ -141,8 +146,13 @@ void AdagradImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   Variable acc = get_slot(var, "accumulator");
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    adagrad_update(static_cast<T*>(var.mutable_data()), static_cast<T*>(acc.mutable_data()),
-                   grad.data<T>(), var.size(), lr_t, epsilon_, epsilon_inside_sqrt_);
+    T* v = static_cast<T*>(var.mutable_data());
+    T* a = static_cast<T*>(acc.mutable_data());
+    const T* g = grad.data<T>();
+    detail::for_each_chunk(var.size(), [&](std::size_t begin, std::size_t count) {
+      adagrad_update(v + begin, a + begin, g + begin, count, lr_t, epsilon_,
+                     epsilon_inside_sqrt_);
+    });
   });
 }
 
@@ -178,47 +188,13 @@ Adagrad::Adagrad(LearningRate learning_rate, double initial_accumulator_value, d
                                               epsilon, std::move(name), kwargs)) {}
 
 Adagrad Adagrad::from_config(const Config& config, const CustomObjects& custom_objects) {
-  if (!config.is_object()) {
-    throw_type_error("Adagrad.from_config: the config must be a JSON object, received: {}",
-                     config.dump());
-  }
-  const auto number = [](const std::string& key, const Config& value) {
-    if (!value.is_number()) {
-      throw_type_error("Adagrad.from_config: `{}` must be a number, received: {}", key,
-                       value.dump());
-    }
-    return value.get<double>();
-  };
-  // Keras renames lr to learning_rate, so lr wins when both are present.
-  const bool has_lr = config.contains("lr");
-  LearningRate learning_rate = 0.001;
-  double initial_accumulator_value = 0.1;
-  double epsilon = kDefaultEpsilon;
-  std::string name = kClassName;
-  Config kwargs = Config::object();
-  for (const auto& item : config.items()) {
-    const std::string& key = item.key();
-    const Config& value = item.value();
-    if (key == "lr" || (key == "learning_rate" && !has_lr)) {
-      learning_rate = LearningRate::from_config(value, custom_objects, key);
-    } else if (key == "learning_rate") {
-      continue;
-    } else if (key == "initial_accumulator_value") {
-      initial_accumulator_value = number(key, value);
-    } else if (key == "epsilon") {
-      epsilon = value.is_null() ? kDefaultEpsilon : number(key, value);
-    } else if (key == "name") {
-      if (!value.is_null() && !value.is_string()) {
-        throw_type_error("Adagrad.from_config: `name` must be a string, received: {}",
-                         value.dump());
-      }
-      name = value.is_null() ? "" : value.get<std::string>();
-    } else {
-      kwargs[key] = value;  // decay, clips, and unknown keys: the constructor checks them
-    }
-  }
-  return Adagrad(std::move(learning_rate), initial_accumulator_value, epsilon, std::move(name),
-                 kwargs);
+  detail::ConfigReader read(kClassName, config, custom_objects);
+  LearningRate learning_rate = read.learning_rate(0.001);
+  const double initial_accumulator_value = read.number("initial_accumulator_value", 0.1);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
+  std::string name = read.name(kClassName);
+  return read.finish(Adagrad(std::move(learning_rate), initial_accumulator_value, epsilon,
+                             std::move(name), read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

@@ -30,6 +30,7 @@ class AdagradImpl : public OptimizerImpl {
   double epsilon() const { return epsilon_; }
   bool epsilon_inside_sqrt() const { return epsilon_inside_sqrt_; }
   /// Switches between the V2 rule (false) and the Keras 2.11+/3 rule (true); not in the config.
+  /// set_config_style sets it from the generation (true for Keras 2.11+ and Keras 3).
   void set_epsilon_inside_sqrt(bool inside) { epsilon_inside_sqrt_ = inside; }
 
   /// The base entries, then initial_accumulator_value and epsilon.
@@ -39,6 +40,8 @@ class AdagradImpl : public OptimizerImpl {
   void create_slots(const std::vector<Variable>& var_list) override;
   void apply_dense(const Tensor& grad, Variable& var, double lr_t) override;
   void apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) override;
+  /// ε inside the square root exactly when the generation is Keras 2.11+ or Keras 3.
+  void config_style_changed() override;
 
  private:
   double initial_accumulator_value_;
@@ -62,11 +65,13 @@ class Adagrad : public Optimizer {
                    double epsilon = 1e-7, std::string name = "Adagrad",
                    const Config& kwargs = {});
 
-  /// Rebuilds from get_config()'s form (Keras V2's from_config): `lr` is renamed to
-  /// `learning_rate`, a missing initial_accumulator_value is 0.1, a dict `learning_rate` is
-  /// deserialized as a schedule (custom_objects first), null name or epsilon take the defaults
-  /// ("" and 1e-7). TypeError for a non-object config, an unknown key (in the constructor's
-  /// wording) or a value of the wrong JSON type (naming the key).
+  /// Rebuilds from a config of any Keras generation (V2's from_config, extended): `lr` is
+  /// renamed to `learning_rate`, a missing initial_accumulator_value is 0.1, a dict
+  /// `learning_rate` is deserialized as a schedule (custom_objects first), null name or epsilon
+  /// take the defaults ("" and 1e-7). A Keras 2.11+/3 config gives that generation (ε inside
+  /// the square root; get_config writes its keys). TypeError for a non-object config, an
+  /// unknown key (in the constructor's wording) or a value of the wrong JSON type (naming the
+  /// key); ValueError for NaN or negative values and unsupported generation keys.
   static Adagrad from_config(const Config& config, const CustomObjects& custom_objects = {});
 
   double initial_accumulator_value() const { return impl().initial_accumulator_value(); }

@@ -104,12 +104,12 @@ Adamax::Adamax(LearningRate learning_rate, double beta_1, double beta_2, double 
 Adamax Adamax::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kClassName, config, custom_objects);
   LearningRate learning_rate = read.learning_rate(0.001);
-  const double beta_1 = read.number("beta_1", 0.9);
-  const double beta_2 = read.number("beta_2", 0.999);
-  const double epsilon = read.number("epsilon", kDefaultEpsilon, true);
+  const double beta_1 = read.number("beta_1", 0.9, false, 0, 1);
+  const double beta_2 = read.number("beta_2", 0.999, false, 0, 1);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
   std::string name = read.name(kClassName);
-  return Adamax(std::move(learning_rate), beta_1, beta_2, epsilon, std::move(name),
-                read.kwargs());
+  return read.finish(Adamax(std::move(learning_rate), beta_1, beta_2, epsilon, std::move(name),
+                            read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

@@ -1,13 +1,17 @@
 #pragma once
-// Internal (not installed): reading an optimizer config in from_config, as Keras V2's
-// `OptimizerV2.from_config` + `cls(**config)` do. Each getter takes its key out of the config;
-// what is left (decay, the clip options, unknown keys) goes to the constructor as kwargs, where
-// the base class accepts or rejects it with Keras's wording.
+// Internal (not installed): reading an optimizer config in from_config, as Keras's
+// `from_config` + `cls(**config)` do, for all three Keras generations. The constructor works out
+// the config's generation from its keys (keras-semantics.md §3.1-§3.3), checks and removes the
+// generation's own base keys (weight_decay, use_ema, jit_compile, loss_scale_factor, ...) and
+// applies its rules for `lr` and `decay` (§1.6). Each getter then takes its key out of the
+// config; what is left (decay, the clip options, unknown keys) goes to the constructor as
+// kwargs, where the base class accepts or rejects it with Keras's wording. `finish` gives the
+// built optimizer the generation (set_config_style), so that get_config writes it back.
 
+#include <limits>
 #include <string>
 #include <utility>
 
-#include "tapeflow/core/check.hpp"
 #include "tapeflow/core/json.hpp"
 #include "tapeflow/optim/learning_rate.hpp"
 #include "tapeflow/optim/serialization_types.hpp"
@@ -17,89 +21,62 @@ namespace tapeflow::optim::detail {
 class ConfigReader {
  public:
   /// TypeError "<cls>.from_config: the config must be a JSON object, ..." for anything else.
-  ConfigReader(const char* class_name, const Config& config, const CustomObjects& custom_objects)
-      : class_name_(class_name), rest_(config), custom_objects_(custom_objects) {
-    if (!config.is_object()) {
-      tapeflow::detail::throw_type_error(
-          "{}.from_config: the config must be a JSON object, received: {}", class_name_,
-          config.dump());
-    }
-  }
+  /// Then the generation is detected and its base keys are checked: TypeError for a wrong JSON
+  /// type, ValueError for a value tapeflow cannot honour (use_ema true, a weight_decay, a
+  /// loss_scale_factor, gradient_accumulation_steps >= 2), for keys of two generations, and for
+  /// `decay` in Keras 2.11+ or `lr` in Keras 3 (Keras's errors). Keras 2.11+ ignores `lr` and
+  /// Keras 3 ignores `decay`, each with a warning on stderr, and so does this.
+  ConfigReader(const char* class_name, const Config& config, const CustomObjects& custom_objects);
 
   /// `lr`, renamed to learning_rate (so it wins over `learning_rate`), else `learning_rate`,
-  /// else `fallback`; a dict is deserialized as a schedule.
-  LearningRate learning_rate(double fallback) {
-    LearningRate out = fallback;
-    if (const Config* value = find("learning_rate")) {
-      out = LearningRate::from_config(*value, custom_objects_, "learning_rate");
-    }
-    if (const Config* value = find("lr")) {
-      out = LearningRate::from_config(*value, custom_objects_, "lr");
-    }
-    rest_.erase("learning_rate");
-    rest_.erase("lr");
-    return out;
-  }
+  /// else `fallback`; a dict is deserialized as a schedule (and its envelope remembered). A
+  /// number must be finite and >= 0 (ValueError); Keras 3 also rejects an integer.
+  LearningRate learning_rate(double fallback);
 
-  /// A number; `fallback` when missing, and when null if `null_is_default` (Keras's
-  /// `epsilon or backend.epsilon()`). TypeError naming the key otherwise.
-  double number(const char* key, double fallback, bool null_is_default = false) {
-    const Config* value = find(key);
-    double out = fallback;
-    if (value && !(null_is_default && value->is_null())) {
-      if (!value->is_number()) {
-        tapeflow::detail::throw_type_error("{}.from_config: `{}` must be a number, received: {}",
-                                           class_name_, key, value->dump());
-      }
-      out = value->get<double>();
-    }
-    rest_.erase(key);
-    return out;
-  }
+  /// A number in [min, max]; `fallback` when missing, and when null if `null_is_default`
+  /// (Keras V2's `epsilon or backend.epsilon()`). TypeError naming the key for another JSON
+  /// type, ValueError for NaN, infinity or a value out of range.
+  double number(const char* key, double fallback, bool null_is_default = false,
+                double min = -std::numeric_limits<double>::infinity(),
+                double max = std::numeric_limits<double>::infinity());
+
+  /// `epsilon`: a number >= 0. V2: null or missing is `fallback` (and 0 becomes 1e-7 in the
+  /// constructor). Keras 2.11+/3 use epsilon as given, so 0 there is a ValueError (tapeflow's
+  /// constructors apply V2's `epsilon or 1e-7`).
+  double epsilon(double fallback);
 
   /// A JSON boolean; `fallback` when missing. TypeError naming the key otherwise.
-  bool boolean(const char* key, bool fallback) {
-    const Config* value = find(key);
-    bool out = fallback;
-    if (value) {
-      if (!value->is_boolean()) {
-        tapeflow::detail::throw_type_error("{}.from_config: `{}` must be a boolean, received: {}",
-                                           class_name_, key, value->dump());
-      }
-      out = value->get<bool>();
-    }
-    rest_.erase(key);
-    return out;
-  }
+  bool boolean(const char* key, bool fallback);
 
   /// The name; null is "" (an automatic name), missing is `fallback`.
-  std::string name(std::string fallback) {
-    const Config* value = find("name");
-    if (value) {
-      if (!value->is_null() && !value->is_string()) {
-        tapeflow::detail::throw_type_error("{}.from_config: `name` must be a string, received: {}",
-                                           class_name_, value->dump());
-      }
-      fallback = value->is_null() ? std::string() : value->get<std::string>();
-    }
-    rest_.erase("name");
-    return fallback;
-  }
+  std::string name(std::string fallback);
 
   /// Whether `key` is still unread.
   bool has(const char* key) const { return rest_.contains(key); }
   /// The keys not read yet, for the constructor's kwargs.
   const Config& kwargs() const { return rest_; }
+  /// The detected generation, schedule envelope and inert keys.
+  const ConfigStyle& style() const { return style_; }
+  KerasGeneration generation() const { return style_.generation; }
+
+  /// Gives `optimizer` (a handle just built from this config) the config's style; returns it.
+  template <class Handle>
+  Handle finish(Handle optimizer) const {
+    optimizer.set_config_style(style_);
+    return optimizer;
+  }
 
  private:
   const Config* find(const char* key) const {
     const auto it = rest_.find(key);
     return it == rest_.end() ? nullptr : &*it;
   }
+  void read_generation_keys();
 
   const char* class_name_;
   Config rest_;
   const CustomObjects& custom_objects_;
+  ConfigStyle style_;
 };
 
 }  // namespace tapeflow::optim::detail

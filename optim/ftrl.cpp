@@ -100,6 +100,15 @@ FtrlImpl::FtrlImpl(LearningRate learning_rate, double learning_rate_power,
 
 Config FtrlImpl::get_config() const {
   Config config = OptimizerImpl::get_config();
+  if (keras_generation() != KerasGeneration::v2) {  // Keras 2.11+ and 3 use another order
+    config["learning_rate_power"] = learning_rate_power_;
+    config["initial_accumulator_value"] = initial_accumulator_value_;
+    config["l1_regularization_strength"] = l1_;
+    config["l2_regularization_strength"] = l2_;
+    config["l2_shrinkage_regularization_strength"] = l2_shrinkage_;
+    config["beta"] = beta_;
+    return config;
+  }
   config["initial_accumulator_value"] = initial_accumulator_value_;
   config["learning_rate_power"] = learning_rate_power_;
   config["l1_regularization_strength"] = l1_;
@@ -160,10 +169,10 @@ Ftrl Ftrl::from_config(const Config& config, const CustomObjects& custom_objects
   const double l1 = read.number("l1_regularization_strength", 0.0);
   const double l2 = read.number("l2_regularization_strength", 0.0);
   const double shrinkage = read.number("l2_shrinkage_regularization_strength", 0.0);
-  const double beta = read.number("beta", 0.0);
+  const double beta = read.number("beta", 0.0, false, 0);
   std::string name = read.name(kClassName);
-  return Ftrl(std::move(learning_rate), power, initial, l1, l2, std::move(name), shrinkage, beta,
-              read.kwargs());
+  return read.finish(Ftrl(std::move(learning_rate), power, initial, l1, l2, std::move(name),
+                          shrinkage, beta, read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

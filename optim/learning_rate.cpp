@@ -25,6 +25,11 @@ Config LearningRate::to_config() const {
   return Config(value_);
 }
 
+Config LearningRate::to_config(SerializationFormat format) const {
+  if (schedule_) return schedules::serialize(*schedule_, format);
+  return Config(value_);
+}
+
 LearningRate LearningRate::from_config(const Config& value, const CustomObjects& custom_objects,
                                        const std::string& key) {
   if (value.is_number() && !value.is_boolean()) return LearningRate(value.get<double>());

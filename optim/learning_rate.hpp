@@ -43,6 +43,8 @@ class LearningRate {
   /// The value Keras writes in an optimizer config: the number, or the schedule in TF2's
   /// {"class_name", "config"} form (schedules::serialize).
   Config to_config() const;
+  /// The same, with a schedule in the given envelope (schedules::serialize(schedule, format)).
+  Config to_config(SerializationFormat format) const;
   /// The inverse of to_config: a number, or a serialized schedule of any Keras generation,
   /// rebuilt by schedules::deserialize (custom_objects first). TypeError naming `key` when
   /// `value` is neither a number nor an object; deserialize's ValueErrors propagate.

@@ -7,6 +7,7 @@
 #include "tapeflow/optim/learning_rate_schedule.hpp"
 #include "tapeflow/optim/optimizer.hpp"
 #include "tapeflow/optim/schedules.hpp"
+#include "tapeflow/optim/serialization.hpp"
 
 #include "tapeflow/optim/adagrad.hpp"
 #include "tapeflow/optim/adadelta.hpp"

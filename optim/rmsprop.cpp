@@ -25,8 +25,9 @@ Coefficients<T> coefficients(double lr_t, double rho, double momentum, double ep
   return {static_cast<T>(lr_t), r, T(1) - r, static_cast<T>(momentum), static_cast<T>(epsilon)};
 }
 
-// The V2 Python rule (no momentum): ε outside the sqrt. `mg` is null unless centered.
-template <bool kCentered, class T>
+// The rule without momentum: ε outside the sqrt (V2's Python path) or, kInside, inside it
+// (Keras 2.11+ and 3). `mg` is null unless centered.
+template <bool kCentered, bool kInside, class T>
 void plain_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
@@ -38,7 +39,7 @@ void plain_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Coeffi
       mg[i] = a;
       den = r - a * a;
     }
-    var[i] = var[i] - c.lr * gi / (std::sqrt(den) + c.eps);
+    var[i] = var[i] - c.lr * gi / (kInside ? std::sqrt(den + c.eps) : std::sqrt(den) + c.eps);
   }
 }
 
@@ -137,12 +138,24 @@ void RMSpropImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
       centered_ ? momentum_kernel<true>(v, r, m, a, g, n, c)
                 : momentum_kernel<false>(v, r, m, a, g, n, c);
     } else {
-      centered_ ? plain_kernel<true>(v, r, a, g, n, c) : plain_kernel<false>(v, r, a, g, n, c);
+      const bool inside = keras_generation() != KerasGeneration::v2;
+      if (centered_) {
+        inside ? plain_kernel<true, true>(v, r, a, g, n, c)
+               : plain_kernel<true, false>(v, r, a, g, n, c);
+      } else {
+        inside ? plain_kernel<false, true>(v, r, a, g, n, c)
+               : plain_kernel<false, false>(v, r, a, g, n, c);
+      }
     }
   });
 }
 
 void RMSpropImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) {
+  // Keras 2.11+ and 3 apply their dense rule to the densified gradient (every row decays).
+  if (keras_generation() != KerasGeneration::v2) {
+    OptimizerImpl::apply_sparse(grad, var, lr_t);
+    return;
+  }
   Variable rms = get_slot(var, "rms");
   Variable mom = momentum_ > 0 ? get_slot(var, "momentum") : rms;
   Variable mg = centered_ ? get_slot(var, "mg") : rms;
@@ -181,13 +194,13 @@ RMSprop::RMSprop(LearningRate learning_rate, double rho, double momentum, double
 RMSprop RMSprop::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kClassName, config, custom_objects);
   LearningRate learning_rate = read.learning_rate(0.001);
-  const double rho = read.number("rho", 0.9);
+  const double rho = read.number("rho", 0.9, false, 0, 1);
   const double momentum = read.number("momentum", 0.0);
-  const double epsilon = read.number("epsilon", kDefaultEpsilon, true);
+  const double epsilon = read.epsilon(kDefaultEpsilon);
   const bool centered = read.boolean("centered", false);
   std::string name = read.name(kClassName);
-  return RMSprop(std::move(learning_rate), rho, momentum, epsilon, centered, std::move(name),
-                 read.kwargs());
+  return read.finish(RMSprop(std::move(learning_rate), rho, momentum, epsilon, centered,
+                             std::move(name), read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

@@ -28,6 +28,9 @@ namespace tapeflow::optim {
 ///          rms += (1-ρ)·g² (mg += (1-ρ)·g) and var -= lr·g / (√(rms - mg²) + ε). Unlisted rows of
 ///          var do not change. Cost O(size of var).
 ///   μ > 0: the dense rule on the listed rows only; other rows of var and every slot stay.
+/// Keras 2.11+ and Keras 3 configs (keras_generation() != v2): the μ = 0 rule puts ε INSIDE
+/// the sqrt, var -= lr·g / √(rms - mg² + ε), and a sparse gradient is densified and given the
+/// dense rule, as those generations do.
 class RMSpropImpl : public OptimizerImpl {
  public:
   /// The base checks of `kwargs` and `name`, then ValueError "`momentum` must be between [0, 1].

@@ -26,6 +26,48 @@ enum class SerializationFormat {
   keras3,
 };
 
+/// The Keras generation an optimizer config comes from. It decides which keys get_config()
+/// writes (and in which order) and the generation-dependent numerics (keras-semantics.md §7):
+/// Adagrad and RMSprop put ε inside the square root, Nadam's momentum schedule is 0.96^t, and
+/// only one clip option applies, in Keras 2.11+ and Keras 3.
+enum class KerasGeneration {
+  /// TF2 `optimizer_v2` (tf.keras.optimizers.* in TF 2.0-2.10, `.legacy` in 2.11+): the default.
+  v2,
+  /// The Keras 2.11-2.15 "new" optimizer (`is_legacy_optimizer: false`, `jit_compile`, ...).
+  keras2,
+  /// Keras 3 (`loss_scale_factor`, `gradient_accumulation_steps`, ...).
+  keras3,
+};
+
+/// "v2", "keras2" or "keras3".
+inline const char* generation_name(KerasGeneration generation) {
+  switch (generation) {
+    case KerasGeneration::keras2:
+      return "keras2";
+    case KerasGeneration::keras3:
+      return "keras3";
+    case KerasGeneration::v2:
+      break;
+  }
+  return "v2";
+}
+
+/// How an optimizer writes its config back: its generation, the envelope of a schedule inside
+/// it, and the values of the keys tapeflow accepts without using them (inert at their values).
+struct ConfigStyle {
+  /// The generation whose keys get_config() writes and whose numerics apply.
+  KerasGeneration generation = KerasGeneration::v2;
+  /// The envelope of a schedule `learning_rate` inside the config: {"class_name", "config"}
+  /// (Keras <= 2.12) or with "module" and "registered_name" (Keras 2.13+, Keras 3).
+  SerializationFormat schedule_format = SerializationFormat::tf2;
+  /// Inert keys read from a config, written back verbatim in the generation's key order:
+  /// `jit_compile`, `ema_momentum`, `ema_overwrite_frequency` (and `is_legacy_optimizer: true`
+  /// for a V2 config that has it). A missing key is written with Keras's default.
+  Config inert = Config::object();
+  /// Keras 3.0 configs have no `gradient_accumulation_steps` (added in 3.1); false omits it.
+  bool has_gradient_accumulation_steps = true;
+};
+
 class CustomObject;
 
 /// Class name (or Keras 3 `registered_name`) → factory, consulted before the process-wide

@@ -107,7 +107,8 @@ SGD SGD::from_config(const Config& config, const CustomObjects& custom_objects) 
   const double momentum = read.number("momentum", 0.0);
   const bool nesterov = read.boolean("nesterov", false);
   std::string name = read.name(kClassName);
-  return SGD(std::move(learning_rate), momentum, nesterov, std::move(name), read.kwargs());
+  return read.finish(
+      SGD(std::move(learning_rate), momentum, nesterov, std::move(name), read.kwargs()));
 }
 
 }  // namespace tapeflow::optim

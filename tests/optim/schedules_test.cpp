@@ -570,7 +570,7 @@ TEST_CASE("a custom schedule: registered, round-tripped, and overridden by custo
                                      return std::make_shared<WarmupConstant>(
                                          2 * c.at("lr").get<double>(), 1);
                                    }}};
-      const auto over = deserialize(tf2, objects);
+      const auto over = tapeflow::optim::schedules::deserialize(tf2, objects);
       CHECK((*over)(0) == 0.1);
     }
     SUBCASE("registration errors leave the registry unchanged") {
@@ -590,12 +590,13 @@ TEST_CASE("a custom schedule: registered, round-tripped, and overridden by custo
 
   SUBCASE("through custom_objects alone") {
     const CustomObjects objects{{"WarmupConstant", &WarmupConstant::make}};
-    const auto back = deserialize(serialize(custom, SerializationFormat::keras3), objects);
+    const auto back = tapeflow::optim::schedules::deserialize(
+        serialize(custom, SerializationFormat::keras3), objects);
     CHECK(back->get_config() == custom.get_config());
   }
   SUBCASE("Keras 3's registered_name is tried before class_name") {
     const CustomObjects objects{{"Custom>WarmupConstant", &WarmupConstant::make}};
-    const auto back = deserialize(
+    const auto back = tapeflow::optim::schedules::deserialize(
         parse(R"({"module": "my_pkg", "class_name": "WarmupConstant", "config": {"lr": 0.5, "warmup": 2}, "registered_name": "Custom>WarmupConstant"})"),
         objects);
     CHECK((*back)(5) == 0.5);
@@ -604,19 +605,21 @@ TEST_CASE("a custom schedule: registered, round-tripped, and overridden by custo
     const CustomObjects objects{{"ExponentialDecay", [](const Config&) {
                                    return std::make_shared<WarmupConstant>(1.0, 1);
                                  }}};
-    const auto back = deserialize(serialize(ExponentialDecay(0.1, 10, 0.5)), objects);
+    const auto back = tapeflow::optim::schedules::deserialize(
+        serialize(ExponentialDecay(0.1, 10, 0.5)), objects);
     CHECK(back->class_name() == "WarmupConstant");
   }
   SUBCASE("a factory that returns nothing, or an optimizer factory, is an error") {
     const CustomObjects null_factory{
         {"WarmupConstant", [](const Config&) { return std::shared_ptr<LearningRateSchedule>(); }}};
-    CHECK_THROWS_WITH_TEXT(deserialize(tf2, null_factory), ValueError,
+    CHECK_THROWS_WITH_TEXT(tapeflow::optim::schedules::deserialize(tf2, null_factory), ValueError,
                            "the factory for 'WarmupConstant' returned no schedule");
     const CustomObjects optimizer_factory{
         {"WarmupConstant", [](const Config&, const CustomObjects&) {
            return std::shared_ptr<optim::Optimizer>();
          }}};
-    CHECK_THROWS_WITH_TEXT(deserialize(tf2, optimizer_factory), ValueError,
+    CHECK_THROWS_WITH_TEXT(tapeflow::optim::schedules::deserialize(tf2, optimizer_factory),
+                           ValueError,
                            "custom_objects['WarmupConstant'] is an optimizer factory");
   }
   SUBCASE("a custom schedule with an empty class_name cannot be serialized") {
