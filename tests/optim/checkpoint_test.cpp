@@ -319,11 +319,12 @@ TEST_CASE("resume is exact: N steps, checkpoint, new optimizer, M steps == N+M s
       {"Ftrl", [] { return optim::Ftrl(0.05); }},
       {"Adamax", [] { return optim::Adamax(0.01); }},
   };
-  for (const auto& [label, make] : makers) {
+  for (const auto& maker : makers) {
+    const char* label = maker.first;
     for (bool preload_build : {false, true}) {
       CAPTURE(label);
       CAPTURE(preload_build);
-      check_exact_resume(make, preload_build);
+      check_exact_resume(maker.second, preload_build);
     }
   }
 }
