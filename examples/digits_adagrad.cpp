@@ -33,7 +33,14 @@ int main(int argc, char** argv) {
   // x: (1797, 64) pixel counts 0..16, scaled to [0, 1]; y: (1797,) labels 0..9. A fifth of the
   // rows, shuffled with a fixed seed, is held out.
   tf::random::set_seed(1234);
-  const nn::datasets::Dataset digits = nn::datasets::load_digits(data + "/digits.csv.gz");
+  nn::datasets::Dataset digits;
+  try {
+    digits = nn::datasets::load_digits(data + "/digits.csv.gz");
+  } catch (const tf::ValueError& e) {
+    std::fprintf(stderr, "%s\n(TAPEFLOW_DATA_DIR names the folder with digits.csv.gz)\n",
+                 e.what());
+    return 1;
+  }
   auto [train, test] = nn::datasets::train_test_split(digits, /*test_fraction=*/0.2);
   train.x = train.x / 16.0;
   test.x = test.x / 16.0;
