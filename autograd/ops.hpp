@@ -195,5 +195,9 @@ Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
 /// value + bias along the last axis (value rank >= 2, bias a vector of value.shape[-1]):
 ///   d/dvalue = g,  d/dbias = Σ of g over all axes but the last.
 Tensor bias_add(const Tensor& value, const Tensor& bias);
+/// relu(bias_add(value, bias)) in one pass (Dense with activation "relu" uses it):
+///   out = max(value + bias, 0);  d/dvalue = g where out > 0, else 0;
+///   d/dbias = Σ of d/dvalue over all axes but the last. Same argument rules as bias_add.
+Tensor bias_add_relu(const Tensor& value, const Tensor& bias);
 
 }  // namespace tapeflow

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "tapeflow/autograd/ops.hpp"
+#include "tapeflow/autograd/ops_internal.hpp"
 #include "tapeflow/autograd/record.hpp"
 #include "tapeflow/core/kernels.hpp"
 
@@ -17,26 +18,26 @@ using detail::NeedsGrad;
 
 Tensor exp(const Tensor& x) {
   Tensor y = detail::unary_float_map("exp", x, [](auto v) { return std::exp(v); });
-  return detail::record("exp", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g * y}; });
+  return detail::record(
+      "exp", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g * y}; });
 }
 
 Tensor log(const Tensor& x) {
   Tensor y = detail::unary_float_map("log", x, [](auto v) { return std::log(v); });
-  return detail::record("log", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads { return {g / x}; });
+  return detail::record(
+      "log", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads { return {g / x}; });
 }
 
 Tensor sqrt(const Tensor& x) {
   Tensor y = detail::unary_float_map("sqrt", x, [](auto v) { return std::sqrt(v); });
-  return detail::record("sqrt", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads {
-    return {g / (y * 2.0)};
-  });
+  return detail::record(
+      "sqrt", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g / (y * 2.0)}; });
 }
 
 Tensor square(const Tensor& x) {
   Tensor y = detail::unary_map(x, [](auto v) { return v * v; });
-  return detail::record("square", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads {
-    return {g * (x * 2.0)};
-  });
+  return detail::record(
+      "square", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads { return {g * (x * 2.0)}; });
 }
 
 Tensor pow(const Tensor& x, const Tensor& y) {
@@ -55,7 +56,9 @@ Tensor pow(const Tensor& x, const Tensor& y) {
   });
 }
 
-Tensor pow(const Tensor& x, double y) { return pow(x, scalar_like(x, y)); }
+Tensor pow(const Tensor& x, double y) {
+  return pow(x, scalar_like(x, y));
+}
 
 Tensor abs(const Tensor& x) {
   Tensor y = detail::unary_map(x, [](auto v) {
@@ -65,9 +68,8 @@ Tensor abs(const Tensor& x) {
       return v < 0 ? -v : v;
     }
   });
-  return detail::record("abs", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads {
-    return {g * sign(x)};
-  });
+  return detail::record(
+      "abs", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads { return {g * sign(x)}; });
 }
 
 Tensor sign(const Tensor& x) {
@@ -82,9 +84,8 @@ Tensor sign(const Tensor& x) {
 
 Tensor tanh(const Tensor& x) {
   Tensor y = detail::unary_float_map("tanh", x, [](auto v) { return std::tanh(v); });
-  return detail::record("tanh", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads {
-    return {g * (1.0 - y * y)};
-  });
+  return detail::record(
+      "tanh", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g * (1.0 - y * y)}; });
 }
 
 Tensor sigmoid(const Tensor& x) {
@@ -95,30 +96,24 @@ Tensor sigmoid(const Tensor& x) {
     const T e = std::exp(v);
     return e / (T(1) + e);
   });
-  return detail::record("sigmoid", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads {
-    return {g * y * (1.0 - y)};
-  });
+  return detail::record(
+      "sigmoid", y, {x}, [y](const Tensor& g, NeedsGrad) -> Grads { return {g * y * (1.0 - y)}; });
 }
 
-namespace {
-
-/// relu's backward in one pass: g where x > 0, else 0 (a select, no temporaries). Recorded, so
-/// that nested tapes can differentiate it: linear in g (the same mask), constant in x.
-Tensor relu_grad(const Tensor& x, const Tensor& g) {
-  Tensor out = detail::binary_map("relu_grad", x, g, [](auto xv, auto gv) {
-    return xv > 0 ? gv : decltype(gv)(0);
-  });
-  return detail::record("relu_grad", out, {x, g}, [x](const Tensor& gg, NeedsGrad) -> Grads {
-    return {Gradient(), relu_grad(x, gg)};
-  });
+Tensor detail::relu_grad(const Tensor& features, const Tensor& g) {
+  Tensor out = detail::binary_map(
+      "relu_grad", features, g, [](auto xv, auto gv) { return xv > 0 ? gv : decltype(gv)(0); });
+  return detail::record(
+      "relu_grad", out, {features, g}, [features](const Tensor& gg, NeedsGrad) -> Grads {
+        return {Gradient(), relu_grad(features, gg)};
+      });
 }
-
-}  // namespace
 
 Tensor relu(const Tensor& x) {
   Tensor y = detail::unary_map(x, [](auto v) { return v > 0 ? v : decltype(v)(0); });
-  return detail::record("relu", y, {x},
-                        [x](const Tensor& g, NeedsGrad) -> Grads { return {relu_grad(x, g)}; });
+  return detail::record("relu", y, {x}, [x](const Tensor& g, NeedsGrad) -> Grads {
+    return {detail::relu_grad(x, g)};
+  });
 }
 
 Tensor softmax(const Tensor& x, int axis) {
@@ -162,8 +157,8 @@ Tensor where(const Tensor& condition, const Tensor& x, const Tensor& y) {
                              dtype_name(condition.dtype()));
   }
   if (x.dtype() != y.dtype()) detail::throw_dtype_mismatch("where", x.dtype(), y.dtype());
-  const Shape shape = broadcast_shape(broadcast_shape(condition.shape(), x.shape(), "where"),
-                                      y.shape(), "where");
+  const Shape shape =
+      broadcast_shape(broadcast_shape(condition.shape(), x.shape(), "where"), y.shape(), "where");
   // Broadcast everything to the common shape, then select elementwise.
   const Tensor c = condition.shape() == shape ? condition : broadcast_to(condition, shape);
   const Tensor xs = x.shape() == shape ? x : broadcast_to(x, shape);
@@ -198,10 +193,10 @@ Tensor clip_by_value(const Tensor& x, double clip_value_min, double clip_value_m
 
 // ---- comparisons -----------------------------------------------------------------------------
 
-#define TAPEFLOW_COMPARISON(name, expr)                                                 \
-  Tensor name(const Tensor& a, const Tensor& b) {                                       \
-    return detail::binary_map(                                                          \
-        #name, a, b, [](auto x, auto y) { return expr; }, DType::boolean, false);       \
+#define TAPEFLOW_COMPARISON(name, expr)                                           \
+  Tensor name(const Tensor& a, const Tensor& b) {                                 \
+    return detail::binary_map(                                                    \
+        #name, a, b, [](auto x, auto y) { return expr; }, DType::boolean, false); \
   }
 TAPEFLOW_COMPARISON(equal, x == y)
 TAPEFLOW_COMPARISON(not_equal, x != y)
@@ -211,10 +206,18 @@ TAPEFLOW_COMPARISON(greater, x > y)
 TAPEFLOW_COMPARISON(greater_equal, x >= y)
 #undef TAPEFLOW_COMPARISON
 
-Tensor operator<(const Tensor& a, const Tensor& b) { return less(a, b); }
-Tensor operator<=(const Tensor& a, const Tensor& b) { return less_equal(a, b); }
-Tensor operator>(const Tensor& a, const Tensor& b) { return greater(a, b); }
-Tensor operator>=(const Tensor& a, const Tensor& b) { return greater_equal(a, b); }
+Tensor operator<(const Tensor& a, const Tensor& b) {
+  return less(a, b);
+}
+Tensor operator<=(const Tensor& a, const Tensor& b) {
+  return less_equal(a, b);
+}
+Tensor operator>(const Tensor& a, const Tensor& b) {
+  return greater(a, b);
+}
+Tensor operator>=(const Tensor& a, const Tensor& b) {
+  return greater_equal(a, b);
+}
 
 // ---- dtype and gradient control --------------------------------------------------------------
 
@@ -232,16 +235,18 @@ Tensor cast(const Tensor& x, DType dtype) {
   });
   if (!is_floating(x.dtype())) return out;
   const DType from = x.dtype();
-  return detail::record("cast", out, {x}, [from](const Tensor& g, NeedsGrad) -> Grads {
-    return {cast(g, from)};
-  });
+  return detail::record(
+      "cast", out, {x}, [from](const Tensor& g, NeedsGrad) -> Grads { return {cast(g, from)}; });
 }
 
-Tensor stop_gradient(const Tensor& x) { return Tensor(x.storage()); }
+Tensor stop_gradient(const Tensor& x) {
+  return Tensor(x.storage());
+}
 
 Tensor identity(const Tensor& x) {
   Tensor out(x.storage());
-  return detail::record("identity", out, {x}, [](const Tensor& g, NeedsGrad) -> Grads { return {g}; });
+  return detail::record(
+      "identity", out, {x}, [](const Tensor& g, NeedsGrad) -> Grads { return {g}; });
 }
 
 }  // namespace tapeflow

@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "tapeflow/autograd/ops.hpp"
+#include "tapeflow/autograd/ops_internal.hpp"
 #include "tapeflow/autograd/record.hpp"
 #include "tapeflow/core/kernels.hpp"
 
@@ -54,14 +55,20 @@ T log_sum_exp(const T* x, std::size_t n, std::size_t stride) {
 void check_same_float(const char* op, const Tensor& labels, const Tensor& logits) {
   detail::require_floating(op, logits.dtype());
   if (labels.dtype() != logits.dtype()) {
-    detail::throw_type_error("{}: labels and logits must have the same dtype. Received: labels "
-                             "dtype={}, logits dtype={}",
-                             op, dtype_name(labels.dtype()), dtype_name(logits.dtype()));
+    detail::throw_type_error(
+        "{}: labels and logits must have the same dtype. Received: labels "
+        "dtype={}, logits dtype={}",
+        op,
+        dtype_name(labels.dtype()),
+        dtype_name(logits.dtype()));
   }
   if (labels.shape() != logits.shape()) {
-    detail::throw_value_error("{}: labels and logits must have the same shape. Received: labels "
-                              "shape={}, logits shape={}",
-                              op, shape_str(labels.shape()), shape_str(logits.shape()));
+    detail::throw_value_error(
+        "{}: labels and logits must have the same shape. Received: labels "
+        "shape={}, logits shape={}",
+        op,
+        shape_str(labels.shape()),
+        shape_str(logits.shape()));
   }
 }
 
@@ -95,74 +102,84 @@ Tensor softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
     }
   });
   const int ax = static_cast<int>(a);
-  return detail::record(op, loss, {labels, logits},
-                        [labels, logits, ax, l](const Tensor& g, NeedsGrad needs) -> Grads {
-    Grads grads(2);
-    if (detail::any_tape_recording()) {
-      // An outer tape differentiates this backward: build it from recorded ops.
-      const Tensor ge = expand_dims(g, ax);
-      if (needs[0]) grads[0] = -log_softmax(logits, ax) * ge;
-      if (needs[1]) {
-        grads[1] = (softmax(logits, ax) * reduce_sum(labels, {ax}, true) - labels) * ge;
-      }
-      return grads;
-    }
-    Tensor d_labels = needs[0] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
-    Tensor d_logits = needs[1] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
-    detail::visit_floating(logits.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* x = logits.data<T>();
-      const T* y = labels.data<T>();
-      const T* pg = g.data<T>();
-      T* dy = d_labels ? static_cast<T*>(d_labels.storage()->data()) : nullptr;
-      T* dx = d_logits ? static_cast<T*>(d_logits.storage()->data()) : nullptr;
-      for (std::size_t o = 0; o < l.outer; ++o) {
-        for (std::size_t i = 0; i < l.inner; ++i) {
-          const std::size_t base = o * l.n * l.inner + i;
-          const T gi = pg[o * l.inner + i];
-          const T lse = log_sum_exp(x + base, l.n, l.inner);
-          T label_sum = 0;
-          for (std::size_t j = 0; j < l.n; ++j) label_sum += y[base + j * l.inner];
-          for (std::size_t j = 0; j < l.n; ++j) {
-            const std::size_t k = base + j * l.inner;
-            const T log_p = x[k] - lse;
-            if (dy) dy[k] = -log_p * gi;
-            // d/dx_j Σ_i y_i (lse - x_i) = softmax_j·Σy - y_j (softmax - labels when Σy = 1).
-            if (dx) dx[k] = (std::exp(log_p) * label_sum - y[k]) * gi;
+  return detail::record(
+      op,
+      loss,
+      {labels, logits},
+      [labels, logits, ax, l](const Tensor& g, NeedsGrad needs) -> Grads {
+        Grads grads(2);
+        if (detail::any_tape_recording()) {
+          // An outer tape differentiates this backward: build it from recorded ops.
+          const Tensor ge = expand_dims(g, ax);
+          if (needs[0]) grads[0] = -log_softmax(logits, ax) * ge;
+          if (needs[1]) {
+            grads[1] = (softmax(logits, ax) * reduce_sum(labels, {ax}, true) - labels) * ge;
           }
+          return grads;
         }
-      }
-    });
-    grads[0] = d_labels;
-    grads[1] = d_logits;
-    return grads;
-  });
+        Tensor d_labels = needs[0] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
+        Tensor d_logits = needs[1] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
+        detail::visit_floating(logits.dtype(), [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* x = logits.data<T>();
+          const T* y = labels.data<T>();
+          const T* pg = g.data<T>();
+          T* dy = d_labels ? static_cast<T*>(d_labels.storage()->data()) : nullptr;
+          T* dx = d_logits ? static_cast<T*>(d_logits.storage()->data()) : nullptr;
+          for (std::size_t o = 0; o < l.outer; ++o) {
+            for (std::size_t i = 0; i < l.inner; ++i) {
+              const std::size_t base = o * l.n * l.inner + i;
+              const T gi = pg[o * l.inner + i];
+              const T lse = log_sum_exp(x + base, l.n, l.inner);
+              T label_sum = 0;
+              for (std::size_t j = 0; j < l.n; ++j) label_sum += y[base + j * l.inner];
+              for (std::size_t j = 0; j < l.n; ++j) {
+                const std::size_t k = base + j * l.inner;
+                const T log_p = x[k] - lse;
+                if (dy) dy[k] = -log_p * gi;
+                // d/dx_j Σ_i y_i (lse - x_i) = softmax_j·Σy - y_j (softmax - labels when Σy = 1).
+                if (dx) dx[k] = (std::exp(log_p) * label_sum - y[k]) * gi;
+              }
+            }
+          }
+        });
+        grads[0] = d_labels;
+        grads[1] = d_logits;
+        return grads;
+      });
 }
 
 Tensor sparse_softmax_cross_entropy_with_logits(const Tensor& labels, const Tensor& logits) {
   constexpr const char* op = "sparse_softmax_cross_entropy_with_logits";
   detail::require_floating(op, logits.dtype());
   if (!is_integer(labels.dtype())) {
-    detail::throw_type_error("{}: labels must be int32 or int64. Received: dtype={}", op,
-                             dtype_name(labels.dtype()));
+    detail::throw_type_error(
+        "{}: labels must be int32 or int64. Received: dtype={}", op, dtype_name(labels.dtype()));
   }
   if (logits.rank() == 0) {
     detail::throw_value_error("{}: logits must have rank >= 1. Received: a scalar", op);
   }
   const Shape batch_shape(logits.shape().begin(), logits.shape().end() - 1);
   if (labels.shape() != batch_shape) {
-    detail::throw_value_error("{}: labels must have the shape of logits without its last axis. "
-                              "Received: labels shape={}, logits shape={}",
-                              op, shape_str(labels.shape()), shape_str(logits.shape()));
+    detail::throw_value_error(
+        "{}: labels must have the shape of logits without its last axis. "
+        "Received: labels shape={}, logits shape={}",
+        op,
+        shape_str(labels.shape()),
+        shape_str(logits.shape()));
   }
   const std::size_t n = logits.shape().back();
   const Tensor ids = cast(labels, DType::int64);
   const auto* id = ids.data<std::int64_t>();
   for (std::size_t r = 0, rows = ids.size(); r < rows; ++r) {
     if (id[r] < 0 || static_cast<std::size_t>(id[r]) >= n) {
-      detail::throw_value_error("{}: received a label value of {} at index {}, which is outside "
-                                "the valid range of [0, {})",
-                                op, id[r], r, n);
+      detail::throw_value_error(
+          "{}: received a label value of {} at index {}, which is outside "
+          "the valid range of [0, {})",
+          op,
+          id[r],
+          r,
+          n);
     }
   }
   Tensor loss = Tensor::empty(logits.dtype(), batch_shape);
@@ -211,54 +228,89 @@ Tensor sigmoid_cross_entropy_with_logits(const Tensor& labels, const Tensor& log
       out[k] = (x[k] > T(0) ? x[k] : T(0)) - x[k] * z[k] + std::log1p(std::exp(-std::abs(x[k])));
     }
   });
-  return detail::record(op, loss, {labels, logits},
-                        [labels, logits](const Tensor& g, NeedsGrad needs) -> Grads {
-    Grads grads(2);
-    if (detail::any_tape_recording()) {
-      if (needs[0]) grads[0] = -logits * g;
-      if (needs[1]) grads[1] = (sigmoid(logits) - labels) * g;
-      return grads;
-    }
-    Tensor d_labels = needs[0] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
-    Tensor d_logits = needs[1] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
-    detail::visit_floating(logits.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* x = logits.data<T>();
-      const T* z = labels.data<T>();
-      const T* pg = g.data<T>();
-      T* dz = d_labels ? static_cast<T*>(d_labels.storage()->data()) : nullptr;
-      T* dx = d_logits ? static_cast<T*>(d_logits.storage()->data()) : nullptr;
-      for (std::size_t k = 0, n = logits.size(); k < n; ++k) {
-        if (dz) dz[k] = -x[k] * pg[k];
-        if (dx) {
-          const T e = std::exp(-std::abs(x[k]));
-          const T s = x[k] >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-          dx[k] = (s - z[k]) * pg[k];
+  return detail::record(
+      op, loss, {labels, logits}, [labels, logits](const Tensor& g, NeedsGrad needs) -> Grads {
+        Grads grads(2);
+        if (detail::any_tape_recording()) {
+          if (needs[0]) grads[0] = -logits * g;
+          if (needs[1]) grads[1] = (sigmoid(logits) - labels) * g;
+          return grads;
         }
-      }
-    });
-    grads[0] = d_labels;
-    grads[1] = d_logits;
-    return grads;
-  });
+        Tensor d_labels = needs[0] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
+        Tensor d_logits = needs[1] ? Tensor::empty(logits.dtype(), logits.shape()) : Tensor();
+        detail::visit_floating(logits.dtype(), [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          const T* x = logits.data<T>();
+          const T* z = labels.data<T>();
+          const T* pg = g.data<T>();
+          T* dz = d_labels ? static_cast<T*>(d_labels.storage()->data()) : nullptr;
+          T* dx = d_logits ? static_cast<T*>(d_logits.storage()->data()) : nullptr;
+          for (std::size_t k = 0, n = logits.size(); k < n; ++k) {
+            if (dz) dz[k] = -x[k] * pg[k];
+            if (dx) {
+              const T e = std::exp(-std::abs(x[k]));
+              const T s = x[k] >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+              dx[k] = (s - z[k]) * pg[k];
+            }
+          }
+        });
+        grads[0] = d_labels;
+        grads[1] = d_logits;
+        return grads;
+      });
 }
 
-Tensor bias_add(const Tensor& value, const Tensor& bias) {
-  constexpr const char* op = "bias_add";
+namespace {
+
+/// bias_add's argument rules (shared with bias_add_relu).
+void check_bias_add(const char* op, const Tensor& value, const Tensor& bias) {
   if (value.dtype() != bias.dtype()) detail::throw_dtype_mismatch(op, value.dtype(), bias.dtype());
   if (value.dtype() == DType::boolean) {
     detail::throw_type_error("{}: bool tensors are not supported", op);
   }
   if (value.rank() < 2) {
-    detail::throw_value_error("{}: value must have rank >= 2. Received: shape={}", op,
-                              shape_str(value.shape()));
+    detail::throw_value_error(
+        "{}: value must have rank >= 2. Received: shape={}", op, shape_str(value.shape()));
   }
   if (bias.rank() != 1 || bias.shape()[0] != value.shape().back()) {
-    detail::throw_value_error("{}: bias must be a vector of the size of value's last dimension "
-                              "({}). Received: bias shape={}, value shape={}",
-                              op, value.shape().back(), shape_str(bias.shape()),
-                              shape_str(value.shape()));
+    detail::throw_value_error(
+        "{}: bias must be a vector of the size of value's last dimension "
+        "({}). Received: bias shape={}, value shape={}",
+        op,
+        value.shape().back(),
+        shape_str(bias.shape()),
+        shape_str(value.shape()));
   }
+}
+
+/// The axes bias_add's bias gradient sums over: all but the last.
+std::vector<int> leading_axes(std::size_t rank) {
+  std::vector<int> axes(rank - 1);
+  for (std::size_t k = 0; k + 1 < rank; ++k) axes[k] = static_cast<int>(k);
+  return axes;
+}
+
+/// bias_add's gradient for the bias: g summed over all axes but the last (c entries). Recorded
+/// (reduce_sum) when a tape is recording, so nested tapes see it; else one fused pass.
+Tensor bias_gradient(const Tensor& g, std::size_t rank, std::size_t c) {
+  if (detail::any_tape_recording()) return reduce_sum(g, leading_axes(rank));
+  Tensor d_bias = zeros({c}, g.dtype());
+  detail::visit_floating(g.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* pg = g.data<T>();
+    T* db = static_cast<T*>(d_bias.storage()->data());
+    for (std::size_t r = 0, rows = c == 0 ? 0 : g.size() / c; r < rows; ++r) {
+      for (std::size_t j = 0; j < c; ++j) db[j] += pg[r * c + j];
+    }
+  });
+  return d_bias;
+}
+
+}  // namespace
+
+Tensor bias_add(const Tensor& value, const Tensor& bias) {
+  constexpr const char* op = "bias_add";
+  check_bias_add(op, value, bias);
   const std::size_t c = bias.size();
   Tensor out = Tensor::empty(value.dtype(), value.shape());
   detail::visit_dtype(value.dtype(), [&](auto tag) {
@@ -271,28 +323,43 @@ Tensor bias_add(const Tensor& value, const Tensor& bias) {
     }
   });
   const std::size_t rank = value.rank();
-  return detail::record(op, out, {value, bias}, [rank, c](const Tensor& g, NeedsGrad needs) -> Grads {
-    Grads grads(2);
-    if (needs[0]) grads[0] = g;
-    if (!needs[1]) return grads;
-    if (detail::any_tape_recording()) {
-      std::vector<int> axes(rank - 1);
-      for (std::size_t k = 0; k + 1 < rank; ++k) axes[k] = static_cast<int>(k);
-      grads[1] = reduce_sum(g, axes);
-      return grads;
-    }
-    Tensor d_bias = zeros({c}, g.dtype());
-    detail::visit_floating(g.dtype(), [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const T* pg = g.data<T>();
-      T* db = static_cast<T*>(d_bias.storage()->data());
-      for (std::size_t r = 0, rows = c == 0 ? 0 : g.size() / c; r < rows; ++r) {
-        for (std::size_t j = 0; j < c; ++j) db[j] += pg[r * c + j];
+  return detail::record(
+      op, out, {value, bias}, [rank, c](const Tensor& g, NeedsGrad needs) -> Grads {
+        Grads grads(2);
+        if (needs[0]) grads[0] = g;
+        if (!needs[1]) return grads;
+        grads[1] = bias_gradient(g, rank, c);
+        return grads;
+      });
+}
+
+Tensor bias_add_relu(const Tensor& value, const Tensor& bias) {
+  constexpr const char* op = "bias_add_relu";
+  check_bias_add(op, value, bias);
+  const std::size_t c = bias.size();
+  Tensor out = Tensor::empty(value.dtype(), value.shape());
+  detail::visit_dtype(value.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* x = static_cast<const T*>(value.raw_data());
+    const T* b = static_cast<const T*>(bias.raw_data());
+    T* po = static_cast<T*>(out.storage()->data());
+    for (std::size_t r = 0, rows = c == 0 ? 0 : value.size() / c; r < rows; ++r) {
+      for (std::size_t j = 0; j < c; ++j) {
+        const T v = x[r * c + j] + b[j];
+        po[r * c + j] = v > T(0) ? v : T(0);
       }
-    });
-    grads[1] = d_bias;
-    return grads;
+    }
   });
+  const std::size_t rank = value.rank();
+  return detail::record(
+      op, out, {value, bias}, [out, rank, c](const Tensor& g, NeedsGrad needs) -> Grads {
+        // out > 0 exactly where value + bias > 0, so the output is the mask.
+        const Tensor masked = detail::relu_grad(out, g);
+        Grads grads(2);
+        if (needs[0]) grads[0] = masked;
+        if (needs[1]) grads[1] = bias_gradient(masked, rank, c);
+        return grads;
+      });
 }
 
 }  // namespace tapeflow

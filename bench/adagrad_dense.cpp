@@ -22,8 +22,7 @@
 
 namespace bench {
 void adagrad_plain(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
-void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr,
-                        float eps);
+void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
 }  // namespace bench
 
 namespace {
@@ -63,8 +62,11 @@ int check_agreement() {
   const auto got = v.numpy<float>();
   for (std::size_t i = 0; i < n; ++i) {
     if (!(std::fabs(got(i) - var[i]) <= 1e-6f * std::fabs(var[i]) + 1e-12f)) {
-      std::fprintf(stderr, "adagrad_dense: element %zu: tapeflow %.9g, plain loop %.9g\n", i,
-                   static_cast<double>(got(i)), static_cast<double>(var[i]));
+      std::fprintf(stderr,
+                   "adagrad_dense: element %zu: tapeflow %.9g, plain loop %.9g\n",
+                   i,
+                   static_cast<double>(got(i)),
+                   static_cast<double>(var[i]));
       return 1;
     }
   }
@@ -86,8 +88,12 @@ struct RawSet {
   }
 };
 
-void run_shape(bench::Table& table, std::size_t count, std::size_t size, const std::string& label,
-               int warmup, int repeats) {
+void run_shape(bench::Table& table,
+               std::size_t count,
+               std::size_t size,
+               const std::string& label,
+               int warmup,
+               int repeats) {
   std::vector<Variable> vars;
   tapeflow::optim::GradsAndVars pairs;
   for (std::size_t k = 0; k < count; ++k) {
@@ -110,20 +116,32 @@ void run_shape(bench::Table& table, std::size_t count, std::size_t size, const s
 
   const double ms = 1e3;
   const double base = samples[0].median();
-  table.row(label + ": plain fused loop (-O2)", base * ms, "ms/step", -1, -1,
+  table.row(label + ": plain fused loop (-O2)",
+            base * ms,
+            "ms/step",
+            -1,
+            -1,
             note("the baseline", samples[0]));
-  table.row(label + ": vectorized loop (-O3 -fno-math-errno)", samples[1].median() * ms,
-            "ms/step", samples[1].median() / base, -1,
+  table.row(label + ": vectorized loop (-O3 -fno-math-errno)",
+            samples[1].median() * ms,
+            "ms/step",
+            samples[1].median() / base,
+            -1,
             note("the practical limit", samples[1]));
   const double ours = samples[2].median();
   char text[128];
-  std::snprintf(text, sizeof text, "%.2fx the vectorized loop; %.1f GB/s",
+  std::snprintf(text,
+                sizeof text,
+                "%.2fx the vectorized loop; %.1f GB/s",
                 ours / samples[1].median(),
                 // per element: read var, acc, g; write var, acc
                 5.0 * 4.0 * static_cast<double>(count * size) / ours / 1e9);
-  table.row(label + ": optim::Adagrad apply_gradients, " + std::to_string(tapeflow::get_num_threads()) +
-                " thread(s)",
-            ours * ms, "ms/step", ours / base, allocs,
+  table.row(label + ": optim::Adagrad apply_gradients, " +
+                std::to_string(tapeflow::get_num_threads()) + " thread(s)",
+            ours * ms,
+            "ms/step",
+            ours / base,
+            allocs,
             note(text, samples[2]));
 }
 

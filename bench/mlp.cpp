@@ -50,9 +50,20 @@ struct GemmBuffers {
 void run_gemm(const Gemm& g, GemmBuffers& buf) {
   const int lda = static_cast<int>(g.ta ? g.m : g.k);
   const int ldb = static_cast<int>(g.tb ? g.k : g.n);
-  cblas_sgemm(CblasRowMajor, g.ta ? CblasTrans : CblasNoTrans, g.tb ? CblasTrans : CblasNoTrans,
-              static_cast<int>(g.m), static_cast<int>(g.n), static_cast<int>(g.k), 1.0f,
-              buf.a.data(), lda, buf.b.data(), ldb, 0.0f, buf.c.data(), static_cast<int>(g.n));
+  cblas_sgemm(CblasRowMajor,
+              g.ta ? CblasTrans : CblasNoTrans,
+              g.tb ? CblasTrans : CblasNoTrans,
+              static_cast<int>(g.m),
+              static_cast<int>(g.n),
+              static_cast<int>(g.k),
+              1.0f,
+              buf.a.data(),
+              lda,
+              buf.b.data(),
+              ldb,
+              0.0f,
+              buf.c.data(),
+              static_cast<int>(g.n));
 }
 
 long minor_page_faults() {
@@ -65,23 +76,23 @@ long minor_page_faults() {
 
 int main(int argc, char** argv) {
   const bench::Options options = bench::parse_options(argc, argv);
-  const bench::MlpSizes s = options.quick ? bench::MlpSizes{16, 64, 32, 32, 10}
-                                           : bench::MlpSizes{128, 784, 512, 512, 10};
+  const bench::MlpSizes s =
+      options.quick ? bench::MlpSizes{16, 64, 32, 32, 10} : bench::MlpSizes{128, 784, 512, 512, 10};
   const int repeats = options.repeats > 0 ? options.repeats : (options.quick ? 3 : 51);
   const int warmup = options.quick ? 1 : 5;
   bench::Table table("mlp", options.rows_only);
   const std::string shape = std::to_string(s.in) + "-" + std::to_string(s.hidden1) + "-" +
                             std::to_string(s.hidden2) + "-" + std::to_string(s.out) + " b" +
                             std::to_string(s.batch);
-  const std::string threads =
-      "OpenBLAS threads=" + std::to_string(openblas_get_num_threads());
+  const std::string threads = "OpenBLAS threads=" + std::to_string(openblas_get_num_threads());
 
   // Baseline: the step's GEMMs on preallocated buffers.
   const std::vector<Gemm> gemms = step_gemms(s);
   std::vector<GemmBuffers> buffers;
   double flops = 0;
   for (const Gemm& g : gemms) {
-    buffers.push_back({std::vector<float>(g.m * g.k, 0.01f), std::vector<float>(g.k * g.n, 0.02f),
+    buffers.push_back({std::vector<float>(g.m * g.k, 0.01f),
+                       std::vector<float>(g.k * g.n, 0.02f),
                        std::vector<float>(g.m * g.n)});
     flops += 2.0 * static_cast<double>(g.m * g.n * g.k);
   }
@@ -141,20 +152,36 @@ int main(int argc, char** argv) {
   const double ms = 1e3;
   char gflops[64];
   std::snprintf(gflops, sizeof gflops, "%.0f GFLOP/s, ", flops / gemm_seconds * 1e-9);
-  table.row(shape + ": sgemm only (8 GEMMs)", gemm_seconds * ms, "ms/step", -1, -1,
+  table.row(shape + ": sgemm only (8 GEMMs)",
+            gemm_seconds * ms,
+            "ms/step",
+            -1,
+            -1,
             gflops + threads + bench::preemption_note(samples[kGemm]));
-  table.row(shape + ": forward, no tape", forward_seconds * ms, "ms/step",
-            forward_seconds / gemm_seconds, -1,
+  table.row(shape + ": forward, no tape",
+            forward_seconds * ms,
+            "ms/step",
+            forward_seconds / gemm_seconds,
+            -1,
             threads + bench::preemption_note(samples[kForward]));
-  table.row(shape + ": forward, recorded", taped_forward_seconds * ms, "ms/step",
-            taped_forward_seconds / gemm_seconds, -1,
+  table.row(shape + ": forward, recorded",
+            taped_forward_seconds * ms,
+            "ms/step",
+            taped_forward_seconds / gemm_seconds,
+            -1,
             threads + bench::preemption_note(samples[kTapedForward]));
-  table.row(shape + ": forward+backward", step_seconds * ms, "ms/step", step_seconds / gemm_seconds,
+  table.row(shape + ": forward+backward",
+            step_seconds * ms,
+            "ms/step",
+            step_seconds / gemm_seconds,
             step_allocs,
             threads + ", " + std::to_string(step_faults) + " page faults/step" +
                 bench::preemption_note(samples[kStep]));
-  table.row(shape + ": full step (+ Adagrad update)", train_seconds * ms, "ms/step",
-            train_seconds / gemm_seconds, train_allocs,
+  table.row(shape + ": full step (+ Adagrad update)",
+            train_seconds * ms,
+            "ms/step",
+            train_seconds / gemm_seconds,
+            train_allocs,
             threads + ", " + std::to_string(train_faults) + " page faults/step" +
                 bench::preemption_note(samples[kTrain]));
   if (failures != 0) std::fprintf(stderr, "mlp: missing gradients or a non-finite loss\n");

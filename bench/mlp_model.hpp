@@ -37,9 +37,11 @@ struct Mlp {
 };
 
 /// One training step: forward on a tape, backward, one optimizer update. Returns the loss.
-inline float mlp_train_step(const Mlp& model, tapeflow::optim::Optimizer& optimizer,
+inline float mlp_train_step(const Mlp& model,
+                            tapeflow::optim::Optimizer& optimizer,
                             const std::vector<tapeflow::Variable>& variables,
-                            const tapeflow::Tensor& x, const tapeflow::Tensor& labels) {
+                            const tapeflow::Tensor& x,
+                            const tapeflow::Tensor& labels) {
   tapeflow::GradientTape tape;
   const tapeflow::Tensor loss = model.loss(x, labels);
   const std::vector<tapeflow::TensorLike> sources(variables.begin(), variables.end());

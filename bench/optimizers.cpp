@@ -15,8 +15,7 @@
 #include "thread_option.hpp"
 
 namespace bench {
-void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr,
-                        float eps);
+void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
 }  // namespace bench
 
 namespace {
@@ -61,7 +60,11 @@ int main(int argc, char** argv) {
   const double base = bench::median_seconds(warmup, repeats, [&] {
     bench::adagrad_vectorized(var.data(), acc.data(), grad.data(), n, 0.001f, 1e-7f);
   });
-  table.row(size + "vectorized fused Adagrad loop (1 thread)", base * 1e3, "ms/step", -1, -1,
+  table.row(size + "vectorized fused Adagrad loop (1 thread)",
+            base * 1e3,
+            "ms/step",
+            -1,
+            -1,
             "the baseline");
 
   int failures = 0;
@@ -79,6 +82,7 @@ int main(int argc, char** argv) {
     std::snprintf(note, sizeof note, "%.2f G elements/s", static_cast<double>(n) / seconds * 1e-9);
     table.row(size + c.label, seconds * 1e3, "ms/step", seconds / base, allocs, note);
   }
-  if (failures != 0) std::fprintf(stderr, "optimizers: %d optimizers allocate per step\n", failures);
+  if (failures != 0)
+    std::fprintf(stderr, "optimizers: %d optimizers allocate per step\n", failures);
   return failures == 0 ? 0 : 1;
 }

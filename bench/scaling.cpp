@@ -57,7 +57,8 @@ int main(int argc, char** argv) {
                              std::to_string(threads) + " threads (OpenBLAS+tapeflow)";
 
   const std::vector<std::size_t> widths =
-      options.quick ? std::vector<std::size_t>{1, 16} : std::vector<std::size_t>{1, 8, 32, 128, 512, 2048, 4096, 7000};
+      options.quick ? std::vector<std::size_t>{1, 16}
+                    : std::vector<std::size_t>{1, 8, 32, 128, 512, 2048, 4096, 7000};
   double base = 0;
   for (std::size_t h : widths) {
     const bench::MlpSizes s{128, 784, h, h, 10};
@@ -65,23 +66,35 @@ int main(int argc, char** argv) {
     const Result r = time_step(s, options.quick ? 2 : repeats);
     if (base == 0) base = r.seconds;
     char note[96];
-    std::snprintf(note, sizeof note, "%zu parameters; %.1f parameters/us", r.parameters,
+    std::snprintf(note,
+                  sizeof note,
+                  "%zu parameters; %.1f parameters/us",
+                  r.parameters,
                   static_cast<double>(r.parameters) / r.seconds * 1e-6);
-    table.row("params sweep " + shape_of(s) + suffix, r.seconds * 1e3, "ms/step", r.seconds / base,
-              -1, note);
+    table.row("params sweep " + shape_of(s) + suffix,
+              r.seconds * 1e3,
+              "ms/step",
+              r.seconds / base,
+              -1,
+              note);
   }
-  const std::vector<std::size_t> batches =
-      options.quick ? std::vector<std::size_t>{1, 8} : std::vector<std::size_t>{1, 8, 32, 128, 512, 2048};
+  const std::vector<std::size_t> batches = options.quick
+                                               ? std::vector<std::size_t>{1, 8}
+                                               : std::vector<std::size_t>{1, 8, 32, 128, 512, 2048};
   base = 0;
   for (std::size_t b : batches) {
-    const bench::MlpSizes s = options.quick ? bench::MlpSizes{b, 64, 32, 32, 10}
-                                            : bench::MlpSizes{b, 784, 512, 512, 10};
+    const bench::MlpSizes s =
+        options.quick ? bench::MlpSizes{b, 64, 32, 32, 10} : bench::MlpSizes{b, 784, 512, 512, 10};
     const Result r = time_step(s, options.quick ? 2 : (options.repeats > 0 ? options.repeats : 21));
     if (base == 0) base = r.seconds;
     char note[64];
     std::snprintf(note, sizeof note, "%.1f samples/ms", static_cast<double>(b) / r.seconds * 1e-3);
-    table.row("batch sweep " + shape_of(s) + suffix, r.seconds * 1e3, "ms/step", r.seconds / base,
-              -1, note);
+    table.row("batch sweep " + shape_of(s) + suffix,
+              r.seconds * 1e3,
+              "ms/step",
+              r.seconds / base,
+              -1,
+              note);
   }
   return 0;
 }

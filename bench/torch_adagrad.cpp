@@ -17,16 +17,20 @@
 #include "thread_option.hpp"
 
 namespace bench {
-void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr,
-                        float eps);
+void adagrad_vectorized(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
 }  // namespace bench
 
 namespace {
 
 constexpr float kLr = 0.001f, kEps = 1e-7f, kInitialAccumulator = 0.1f;
 
-void run_shape(bench::Table& table, std::size_t count, std::size_t size, int threads,
-               const std::string& label, int warmup, int repeats) {
+void run_shape(bench::Table& table,
+               std::size_t count,
+               std::size_t size,
+               int threads,
+               const std::string& label,
+               int warmup,
+               int repeats) {
   // tapeflow
   std::vector<tapeflow::Variable> vars;
   tapeflow::optim::GradsAndVars pairs;
@@ -43,8 +47,8 @@ void run_shape(bench::Table& table, std::size_t count, std::size_t size, int thr
     params.back().mutable_grad() = torch::full({static_cast<long>(size)}, 0.01f);
   }
   torch::optim::Adagrad torch_opt(
-      params, torch::optim::AdagradOptions(kLr).initial_accumulator_value(kInitialAccumulator).eps(
-                  kEps));
+      params,
+      torch::optim::AdagradOptions(kLr).initial_accumulator_value(kInitialAccumulator).eps(kEps));
   torch_opt.step();
   // the loop
   std::vector<std::vector<float>> var(count, std::vector<float>(size, 1.0f)),
@@ -54,8 +58,7 @@ void run_shape(bench::Table& table, std::size_t count, std::size_t size, int thr
   const std::vector<std::function<void()>> bodies = {
       [&] {
         for (std::size_t k = 0; k < count; ++k) {
-          bench::adagrad_vectorized(var[k].data(), acc[k].data(), grad[k].data(), size, kLr,
-                                    kEps);
+          bench::adagrad_vectorized(var[k].data(), acc[k].data(), grad[k].data(), size, kLr, kEps);
         }
       },
       [&] { torch_opt.step(); },
@@ -66,17 +69,28 @@ void run_shape(bench::Table& table, std::size_t count, std::size_t size, int thr
   opt.apply_gradients(pairs);
   const double allocs = static_cast<double>(bench::allocation_count() - before);
 
-  const std::string prefix = label + ", " + std::to_string(threads) + " thread" +
-                             (threads == 1 ? "" : "s") + ": ";
-  const double base = samples[0].median(), theirs = samples[1].median(),
-               ours = samples[2].median();
-  table.row(prefix + "vectorized fused loop (1 thread)", base * 1e3, "ms/step", -1, -1,
+  const std::string prefix =
+      label + ", " + std::to_string(threads) + " thread" + (threads == 1 ? "" : "s") + ": ";
+  const double base = samples[0].median(), theirs = samples[1].median(), ours = samples[2].median();
+  table.row(prefix + "vectorized fused loop (1 thread)",
+            base * 1e3,
+            "ms/step",
+            -1,
+            -1,
             "the practical limit" + bench::preemption_note(samples[0]));
-  table.row(prefix + "libtorch optim::Adagrad", theirs * 1e3, "ms/step", theirs / base, -1,
+  table.row(prefix + "libtorch optim::Adagrad",
+            theirs * 1e3,
+            "ms/step",
+            theirs / base,
+            -1,
             bench::preemption_note(samples[1]).substr(2));
   char note[96];
   std::snprintf(note, sizeof note, "%.2fx faster than libtorch", theirs / ours);
-  table.row(prefix + "tapeflow optim::Adagrad", ours * 1e3, "ms/step", ours / base, allocs,
+  table.row(prefix + "tapeflow optim::Adagrad",
+            ours * 1e3,
+            "ms/step",
+            ours / base,
+            allocs,
             note + bench::preemption_note(samples[2]));
 }
 

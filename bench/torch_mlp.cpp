@@ -88,12 +88,20 @@ int main(int argc, char** argv) {
 
   bench::Table table("torch_mlp", options.rows_only);
   const double torch_seconds = samples[0].median(), ours = samples[1].median();
-  table.row(shape + ": libtorch step (Adagrad)", torch_seconds * 1e3, "ms/step", -1, -1,
+  table.row(shape + ": libtorch step (Adagrad)",
+            torch_seconds * 1e3,
+            "ms/step",
+            -1,
+            -1,
             "the baseline" + bench::preemption_note(samples[0]));
   char note[96];
   std::snprintf(note, sizeof note, "%.2fx faster than libtorch", torch_seconds / ours);
-  table.row(shape + ": tapeflow step (Adagrad)", ours * 1e3, "ms/step", ours / torch_seconds,
-            allocs, note + bench::preemption_note(samples[1]));
+  table.row(shape + ": tapeflow step (Adagrad)",
+            ours * 1e3,
+            "ms/step",
+            ours / torch_seconds,
+            allocs,
+            note + bench::preemption_note(samples[1]));
   const bool finite = std::isfinite(tapeflow_loss) && std::isfinite(torch_loss);
   if (!finite) std::fprintf(stderr, "torch_mlp: a loss is not finite\n");
   return finite ? 0 : 1;

@@ -57,22 +57,35 @@ int main(int argc, char** argv) {
   bench::Table table("torch_tape", options.rows_only);
   const std::string label = std::to_string(ops) + " ops, forward+backward: ";
   const double theirs = samples[0].median() / ops;
-  table.row(label + "libtorch autograd, shape (1,)", theirs * 1e6, "us/op", -1, -1,
+  table.row(label + "libtorch autograd, shape (1,)",
+            theirs * 1e6,
+            "us/op",
+            -1,
+            -1,
             "the baseline" + bench::preemption_note(samples[0]));
-  const char* names[] = {"", "tapeflow GradientTape, shape (1,)", "tapeflow GradientTape, shape ()"};
+  const char* names[] = {
+      "", "tapeflow GradientTape, shape (1,)", "tapeflow GradientTape, shape ()"};
   for (int c = 1; c < 3; ++c) {
     const double ours = samples[static_cast<std::size_t>(c)].median() / ops;
     char note[64];
     std::snprintf(note, sizeof note, "%.1fx faster than libtorch", theirs / ours);
-    table.row(label + names[c], ours * 1e6, "us/op", ours / theirs, -1,
+    table.row(label + names[c],
+              ours * 1e6,
+              "us/op",
+              ours / theirs,
+              -1,
               note + bench::preemption_note(samples[static_cast<std::size_t>(c)]));
   }
   const float expected = std::pow(kScale, static_cast<float>(ops / 2));
   int failures = 0;
   for (float g : grads) failures += std::fabs(g - expected) <= 1e-4f * expected ? 0 : 1;
   if (failures != 0) {
-    std::fprintf(stderr, "torch_tape: gradients %.7g %.7g %.7g, expected %.7g\n", grads[0],
-                 grads[1], grads[2], expected);
+    std::fprintf(stderr,
+                 "torch_tape: gradients %.7g %.7g %.7g, expected %.7g\n",
+                 grads[0],
+                 grads[1],
+                 grads[2],
+                 expected);
   }
   return failures == 0 ? 0 : 1;
 }

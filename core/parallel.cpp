@@ -79,7 +79,9 @@ class Pool {
   }
 
  private:
-  static void run_chunk(const detail::RangeBody& body, std::size_t begin, std::size_t chunk,
+  static void run_chunk(const detail::RangeBody& body,
+                        std::size_t begin,
+                        std::size_t chunk,
                         std::size_t n) {
     if (begin >= n) return;
     inside_body = true;
@@ -142,12 +144,15 @@ Pool& pool() {
 
 }  // namespace
 
-int get_num_threads() { return pool().num_threads(); }
+int get_num_threads() {
+  return pool().num_threads();
+}
 
 void set_num_threads(int num_threads) {
   detail::check_value(num_threads >= 1 && num_threads <= kMaxThreads,
                       "set_num_threads: the number of threads must be in [1, {}], received: {}",
-                      kMaxThreads, num_threads);
+                      kMaxThreads,
+                      num_threads);
   pool().resize(num_threads);
 }
 

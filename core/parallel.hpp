@@ -27,9 +27,8 @@ class RangeBody {
  public:
   template <class F, std::enable_if_t<!std::is_same_v<std::decay_t<F>, RangeBody>, int> = 0>
   RangeBody(F& f)  // NOLINT: implicit, as a function_ref
-      : object_(static_cast<void*>(&f)), call_([](void* o, std::size_t b, std::size_t e) {
-          (*static_cast<F*>(o))(b, e);
-        }) {}
+      : object_(static_cast<void*>(&f)),
+        call_([](void* o, std::size_t b, std::size_t e) { (*static_cast<F*>(o))(b, e); }) {}
   void operator()(std::size_t begin, std::size_t end) const { call_(object_, begin, end); }
 
  private:

@@ -76,6 +76,7 @@ Tensor DenseImpl::call(const Tensor& inputs) {
     out_shape.push_back(static_cast<std::int64_t>(units_));
     y = reshape(matmul(reshape(x, {-1, in}), *kernel_), out_shape);
   }
+  if (use_bias_ && activation_.name() == "relu") return bias_add_relu(y, *bias_);  // one pass
   if (use_bias_) y = bias_add(y, *bias_);
   return activation_(y);
 }

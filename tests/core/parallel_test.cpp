@@ -34,8 +34,14 @@ TEST_CASE("parallel_for covers every index exactly once, for any thread count an
   for (int threads : {1, 2, 3, 4}) {
     set_num_threads(threads);
     CHECK(get_num_threads() == threads);
-    for (std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{15}, std::size_t{16},
-                          std::size_t{17}, std::size_t{100}, std::size_t{1000}, std::size_t{4099}}) {
+    for (std::size_t n : {std::size_t{0},
+                          std::size_t{1},
+                          std::size_t{15},
+                          std::size_t{16},
+                          std::size_t{17},
+                          std::size_t{100},
+                          std::size_t{1000},
+                          std::size_t{4099}}) {
       CAPTURE(threads);
       CAPTURE(n);
       const std::vector<int> counts = visits(n, 8);
@@ -82,9 +88,7 @@ TEST_CASE("loops from several user threads at once, and nested loops, run correc
   CHECK(failures.load() == 0);
 
   std::atomic<long> total{0};
-  auto inner = [&](std::size_t begin, std::size_t end) {
-    total += static_cast<long>(end - begin);
-  };
+  auto inner = [&](std::size_t begin, std::size_t end) { total += static_cast<long>(end - begin); };
   auto outer = [&](std::size_t, std::size_t) { detail::parallel_for(100, 10, inner); };
   detail::parallel_for(64, 16, outer);  // the inner loops run inline
   CHECK(total.load() == 2 * 100);

@@ -226,3 +226,49 @@ TEST_CASE("bias_add: forward, fused backward, errors") {
                          "bias must be a vector of the size of value's last dimension (3)");
   CHECK_THROWS_WITH_TEXT(bias_add(x, Tensor{1.0f, 2.0f, 3.0f}), TypeError, "bias_add");
 }
+
+TEST_CASE("bias_add_relu: relu(bias_add) in one pass, gradients to first and second order") {
+  const Tensor x = f64({{1.0, -2.0, 3.0}, {-4.0, 5.0, 0.25}});
+  const Tensor b = f64({0.5, -1.0, -0.5});
+  CHECK_ALLCLOSE(bias_add_relu(x, b), relu(bias_add(x, b)), 0, 0);
+  CHECK_ALLCLOSE(bias_add_relu(Tensor{{1, -2}}, Tensor{-3, 1}), (Tensor{{0, 0}}), 0, 0);
+
+  // Away from the kink (value + bias = 0), finite differences apply.
+  const auto f = [](const std::vector<Tensor>& in) { return bias_add_relu(in[0], in[1]); };
+  const Tensor away = f64({{{0.7, -0.9, 1.3, -0.4}, {0.5, 0.8, -1.2, 0.6}},
+                           {{-0.6, 1.1, 0.9, -0.8}, {1.4, -0.5, 0.4, 0.9}}});
+  CHECK_GRADCHECK(gradcheck(f, {away, f64({0.05, -0.1, 0.02, 0.1})}));
+
+  const Variable bv(b, "b");
+  const Tensor g = f64({{1.0, 2.0, 3.0}, {10.0, 20.0, 30.0}});
+  auto grads = [&] {
+    GradientTape tape;
+    tape.watch(x);
+    const auto both = tape.gradient(reduce_sum(bias_add_relu(x, bv) * g), {x, bv});
+    return concat({reshape(both[0].dense(), {-1}), both[1].dense()}, 0);
+  };
+  // mask of x + b > 0: {{1, 0, 1}, {0, 1, 0}}
+  const Tensor expected = f64({1.0, 0.0, 3.0, 0.0, 20.0, 0.0, 1.0, 20.0, 3.0});
+  CHECK_ALLCLOSE(grads(), expected, 0, 0);
+  CHECK_ALLCLOSE(with_outer_tape(grads), expected, 0, 0);
+
+  // Second order: d/dx of Σ (d/dx Σ bias_add_relu(x, b)²) is 2 on the mask.
+  const Tensor xs = f64({{1.0, -2.0}, {3.0, -4.0}});
+  const Tensor bs = f64({0.5, 0.5});
+  GradientTape outer;
+  outer.watch(xs);
+  Tensor inner_grad;
+  {
+    GradientTape inner;
+    inner.watch(xs);
+    const Tensor y = bias_add_relu(xs, bs);
+    inner_grad = inner.gradient(reduce_sum(y * y), {xs})[0].dense();
+  }
+  const Tensor second = outer.gradient(reduce_sum(inner_grad), {xs})[0].dense();
+  CHECK_ALLCLOSE(second, f64({{2.0, 0.0}, {2.0, 0.0}}), 0, 0);
+
+  CHECK_THROWS_WITH_TEXT(bias_add_relu(f64({1.0, 2.0}), f64({1.0, 2.0})), ValueError,
+                         "bias_add_relu: value must have rank >= 2");
+  CHECK_THROWS_WITH_TEXT(bias_add_relu(x, f64({1.0})), ValueError, "Received: bias shape=(1,)");
+  CHECK_THROWS_WITH_TEXT(bias_add_relu(x, Tensor{1.0f, 2.0f, 3.0f}), TypeError, "bias_add_relu");
+}
