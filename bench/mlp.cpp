@@ -1,4 +1,4 @@
-// MLP 784-512-512-10 at batch 128, float32 (bench/mlp_model.hpp: matmul, bias_add, relu, fused
+// MLP 784-512-512-10 at batch 128, float32 (bench/mlp_model.hpp: matmul, bias_add_relu, fused
 // sparse softmax cross-entropy): forward, forward plus backward through a GradientTape, and the
 // full training step with an Adagrad update, per step. The baseline is
 // the same step's GEMMs alone, called as cblas_sgemm on preallocated buffers in the same run:

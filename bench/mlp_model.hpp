@@ -1,6 +1,6 @@
 #pragma once
 // The tapeflow side of the MLP benchmarks (bench_mlp, bench_torch_mlp): a 3-layer perceptron with
-// relu, written as a Keras user writes it with tapeflow's ops, and one full training step.
+// relu, as nn::Dense computes it (matmul, then bias_add_relu), and one full training step.
 
 #include <cstddef>
 #include <vector>
@@ -29,8 +29,8 @@ struct Mlp {
   /// Mean softmax cross-entropy against integer labels (the fused op, as nn's loss uses).
   tapeflow::Tensor loss(const tapeflow::Tensor& x, const tapeflow::Tensor& labels) const {
     using namespace tapeflow;
-    const Tensor a1 = relu(bias_add(matmul(x, w1), b1));
-    const Tensor a2 = relu(bias_add(matmul(a1, w2), b2));
+    const Tensor a1 = bias_add_relu(matmul(x, w1), b1);
+    const Tensor a2 = bias_add_relu(matmul(a1, w2), b2);
     const Tensor logits = bias_add(matmul(a2, w3), b3);
     return reduce_mean(sparse_softmax_cross_entropy_with_logits(labels, logits));
   }
