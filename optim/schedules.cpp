@@ -9,55 +9,17 @@
 #include <utility>
 
 #include "tapeflow/core/check.hpp"
+#include "tapeflow/optim/envelope.hpp"
 
 namespace tapeflow::optim::schedules {
 namespace {
 
-using detail::throw_type_error;
-using detail::throw_value_error;
+using tapeflow::detail::throw_type_error;
+using tapeflow::detail::throw_value_error;
 
 constexpr double kPi = 3.14159265358979323846;
 
-// ---- Python-style rendering of config values, for messages that quote Keras's wording ----
-
-std::string py_repr(const Config& v) {
-  switch (v.type()) {
-    case Config::value_t::null:
-      return "None";
-    case Config::value_t::boolean:
-      return v.get<bool>() ? "True" : "False";
-    case Config::value_t::string: {
-      std::string out = "'";
-      for (char c : v.get_ref<const std::string&>()) {
-        if (c == '\'' || c == '\\') out += '\\';
-        out += c;
-      }
-      return out + "'";
-    }
-    case Config::value_t::number_float: {
-      const double d = v.get<double>();
-      if (std::isnan(d)) return "nan";
-      if (std::isinf(d)) return d > 0 ? "inf" : "-inf";
-      return v.dump();  // shortest round-trip digits, "1.0" for whole numbers, like Python
-    }
-    case Config::value_t::array: {
-      std::string out = "[";
-      for (std::size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + py_repr(v[i]);
-      return out + "]";
-    }
-    case Config::value_t::object: {
-      std::string out = "{";
-      bool first = true;
-      for (const auto& [key, value] : v.items()) {
-        out += (first ? "'" : ", '") + key + "': " + py_repr(value);
-        first = false;
-      }
-      return out + "}";
-    }
-    default:
-      return v.dump();
-  }
-}
+using optim::detail::py_repr;
 
 // Step counts are integers in Keras's own usage (`decay_steps=1000`), so a whole double is
 // written as a JSON integer; anything else stays a float.
@@ -184,10 +146,7 @@ std::string name_of(const Config& config) {
 
 // ---- the registry (process-wide, in the shared library) ----
 
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, ScheduleFactory, std::less<>> factories;
-};
+using Registry = optim::detail::Registry<ScheduleFactory>;
 
 Registry& registry() {
   static Registry instance;
@@ -574,73 +533,22 @@ Config serialize(const LearningRateSchedule& schedule, SerializationFormat forma
 
 std::shared_ptr<LearningRateSchedule> deserialize(const Config& config,
                                                   const CustomObjects& custom_objects) {
-  if (!config.is_object() || !config.contains("class_name") || !config.contains("config")) {
-    throw_value_error(
-        "Improper config format for {}. Expecting python dict contains `class_name` and "
-        "`config` as keys",
-        py_repr(config));
-  }
-  for (const auto& item : config.items()) {
-    const std::string& key = item.key();
-    if (key != "class_name" && key != "config" && key != "module" && key != "registered_name") {
-      throw_value_error(
-          "deserialize: unexpected key '{}' in a serialized schedule (expected class_name, "
-          "config, module, registered_name). Received: {}",
-          key, py_repr(config));
-    }
-  }
-  const Config& class_name = config.at("class_name");
-  const Config& inner = config.at("config");
-  if (!class_name.is_string()) {
-    throw_type_error("deserialize: `class_name` must be a string, received {} ({})",
-                     py_repr(class_name), class_name.type_name());
-  }
-  if (!inner.is_object()) {
-    throw_type_error("deserialize: `config` must be a JSON object, received {} ({})",
-                     py_repr(inner), inner.type_name());
-  }
-  for (const char* key : {"module", "registered_name"}) {
-    const auto it = config.find(key);
-    if (it != config.end() && !it->is_string() && !it->is_null()) {
-      throw_type_error("deserialize: `{}` must be a string or null, received {} ({})", key,
-                       py_repr(*it), it->type_name());
-    }
-  }
-
-  // Keras 3 names a registered custom class by registered_name ("Package>Name"); try it first.
-  std::vector<std::string> names;
-  if (const auto it = config.find("registered_name"); it != config.end() && it->is_string()) {
-    names.push_back(it->get<std::string>());
-  }
-  const std::string& cls = class_name.get_ref<const std::string&>();
-  if (names.empty() || names[0] != cls) names.push_back(cls);
-
+  const optim::detail::Envelope envelope = optim::detail::read_envelope(config, "schedule");
+  const Config& inner = *envelope.config;
+  const std::string& cls = envelope.class_name;
   auto build = [&](const std::string& name, const ScheduleFactory& factory) {
     std::shared_ptr<LearningRateSchedule> out = factory(inner);
     if (!out) throw_value_error("deserialize: the factory for '{}' returned no schedule", name);
     return out;
   };
-  for (const std::string& name : names) {
-    const auto it = custom_objects.find(name);
-    if (it == custom_objects.end()) continue;
-    const ScheduleFactory* factory = it->second.schedule();
-    if (factory == nullptr) {
-      throw_value_error(
-          "deserialize: custom_objects['{}'] is an optimizer factory, not a schedule factory",
-          name);
-    }
-    return build(name, *factory);
+  std::string found;
+  if (const ScheduleFactory* factory = optim::detail::find_custom(
+          envelope, custom_objects, &CustomObject::schedule, "schedule", "optimizer", found)) {
+    return build(found, *factory);
   }
-  for (const std::string& name : names) {
-    ScheduleFactory factory;
-    {
-      Registry& r = registry();
-      std::lock_guard<std::mutex> lock(r.mutex);
-      const auto it = r.factories.find(name);
-      if (it != r.factories.end()) factory = it->second;
-    }
-    // Called outside the lock: a factory may itself deserialize a nested schedule.
-    if (factory) return build(name, factory);
+  // Called outside the registry's lock: a factory may itself deserialize a nested schedule.
+  if (const ScheduleFactory factory = registry().find(envelope.names, found)) {
+    return build(found, factory);
   }
   if (const Builtin* builtin = find_builtin(cls)) return builtin->make(inner);
 
@@ -655,34 +563,23 @@ std::shared_ptr<LearningRateSchedule> deserialize(const Config& config,
 }
 
 void register_schedule(const std::string& class_name, ScheduleFactory factory) {
-  if (class_name.empty()) throw_value_error("register_schedule: the class name is empty");
-  if (!factory) throw_value_error("register_schedule: the factory for '{}' is empty", class_name);
   if (find_builtin(class_name) != nullptr) {
     throw_value_error(
         "register_schedule: '{}' is a built-in schedule; register the custom class under "
         "another name, or pass it in `custom_objects` to override the built-in",
         class_name);
   }
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (r.factories.count(class_name) != 0) {
-    throw_value_error("register_schedule: '{}' has already been registered", class_name);
-  }
-  r.factories.emplace(class_name, std::move(factory));
+  registry().add(class_name, std::move(factory), "register_schedule");
 }
 
 bool unregister_schedule(const std::string& class_name) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  return r.factories.erase(class_name) != 0;
+  return registry().remove(class_name);
 }
 
 std::vector<std::string> schedule_names() {
   std::vector<std::string> names;
   for (const Builtin& b : kBuiltins) names.emplace_back(b.name);
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (const auto& entry : r.factories) names.push_back(entry.first);
+  registry().append_names(names);
   return names;
 }
 

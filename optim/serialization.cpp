@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <map>
-#include <mutex>
 #include <typeinfo>
 #include <utility>
 
@@ -12,6 +10,7 @@
 #include "tapeflow/optim/adagrad.hpp"
 #include "tapeflow/optim/adam.hpp"
 #include "tapeflow/optim/adamax.hpp"
+#include "tapeflow/optim/envelope.hpp"
 #include "tapeflow/optim/ftrl.hpp"
 #include "tapeflow/optim/nadam.hpp"
 #include "tapeflow/optim/rmsprop.hpp"
@@ -66,17 +65,12 @@ const Builtin* find_builtin(const std::string& name) {
 
 // ---- the registry (process-wide, in the shared library) ----
 
-struct Registry {
-  std::mutex mutex;
-  std::map<std::string, OptimizerFactory, std::less<>> factories;
-};
+using Registry = detail::Registry<OptimizerFactory>;
 
 Registry& registry() {
   static Registry instance;
   return instance;
 }
-
-constexpr const char* kEnvelopeKeys[] = {"module", "class_name", "config", "registered_name"};
 
 }  // namespace
 
@@ -108,73 +102,22 @@ Config serialize(const Optimizer& optimizer, SerializationFormat format) {
 }
 
 std::shared_ptr<Optimizer> deserialize(const Config& config, const CustomObjects& custom_objects) {
-  if (!config.is_object() || !config.contains("class_name") || !config.contains("config")) {
-    throw_value_error(
-        "Improper config format for {}. Expecting python dict contains `class_name` and "
-        "`config` as keys",
-        config.dump());
-  }
-  for (const auto& item : config.items()) {
-    if (std::find(std::begin(kEnvelopeKeys), std::end(kEnvelopeKeys), item.key()) ==
-        std::end(kEnvelopeKeys)) {
-      throw_value_error(
-          "deserialize: unexpected key '{}' in a serialized optimizer (expected class_name, "
-          "config, module, registered_name). Received: {}",
-          item.key(), config.dump());
-    }
-  }
-  const Config& class_name = config.at("class_name");
-  const Config& inner = config.at("config");
-  if (!class_name.is_string()) {
-    throw_type_error("deserialize: `class_name` must be a string, received {} ({})",
-                     class_name.dump(), class_name.type_name());
-  }
-  if (!inner.is_object()) {
-    throw_type_error("deserialize: `config` must be a JSON object, received {} ({})",
-                     inner.dump(), inner.type_name());
-  }
-  for (const char* key : {"module", "registered_name"}) {
-    const auto it = config.find(key);
-    if (it != config.end() && !it->is_string() && !it->is_null()) {
-      throw_type_error("deserialize: `{}` must be a string or null, received {} ({})", key,
-                       it->dump(), it->type_name());
-    }
-  }
-
-  // Keras 3 names a registered custom class by registered_name ("Package>Name"); try it first.
-  std::vector<std::string> names;
-  if (const auto it = config.find("registered_name"); it != config.end() && it->is_string()) {
-    names.push_back(it->get<std::string>());
-  }
-  const std::string& cls = class_name.get_ref<const std::string&>();
-  if (names.empty() || names[0] != cls) names.push_back(cls);
-
+  const detail::Envelope envelope = detail::read_envelope(config, "optimizer");
+  const Config& inner = *envelope.config;
+  const std::string& cls = envelope.class_name;
   const auto build = [&](const std::string& name, const OptimizerFactory& factory) {
     std::shared_ptr<Optimizer> out = factory(inner, custom_objects);
     if (!out) throw_value_error("deserialize: the factory for '{}' returned no optimizer", name);
     return out;
   };
-  for (const std::string& name : names) {
-    const auto it = custom_objects.find(name);
-    if (it == custom_objects.end()) continue;
-    const OptimizerFactory* factory = it->second.optimizer();
-    if (factory == nullptr) {
-      throw_value_error(
-          "deserialize: custom_objects['{}'] is a schedule factory, not an optimizer factory",
-          name);
-    }
-    return build(name, *factory);
+  std::string found;
+  if (const OptimizerFactory* factory = detail::find_custom(
+          envelope, custom_objects, &CustomObject::optimizer, "optimizer", "schedule", found)) {
+    return build(found, *factory);
   }
-  for (const std::string& name : names) {
-    OptimizerFactory factory;
-    {
-      Registry& r = registry();
-      std::lock_guard<std::mutex> lock(r.mutex);
-      const auto it = r.factories.find(name);
-      if (it != r.factories.end()) factory = it->second;
-    }
-    // Called outside the lock: a factory may deserialize or register in turn.
-    if (factory) return build(name, factory);
+  // Called outside the registry's lock: a factory may deserialize or register in turn.
+  if (const OptimizerFactory factory = registry().find(envelope.names, found)) {
+    return build(found, factory);
   }
   if (const Builtin* builtin = find_builtin(cls)) return builtin->make(inner, custom_objects);
 
@@ -189,10 +132,6 @@ std::shared_ptr<Optimizer> deserialize(const Config& config, const CustomObjects
 }
 
 void register_optimizer(const std::string& class_name, OptimizerFactory factory) {
-  if (class_name.empty()) throw_value_error("register_optimizer: the class name is empty");
-  if (!factory) {
-    throw_value_error("register_optimizer: the factory for '{}' is empty", class_name);
-  }
   if (const Builtin* builtin = find_builtin(class_name)) {
     throw_value_error(
         "register_optimizer: '{}' names the built-in optimizer {} (names match "
@@ -200,26 +139,17 @@ void register_optimizer(const std::string& class_name, OptimizerFactory factory)
         "`custom_objects` to override the built-in",
         class_name, builtin->name);
   }
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  if (r.factories.count(class_name) != 0) {
-    throw_value_error("register_optimizer: '{}' has already been registered", class_name);
-  }
-  r.factories.emplace(class_name, std::move(factory));
+  registry().add(class_name, std::move(factory), "register_optimizer");
 }
 
 bool unregister_optimizer(const std::string& class_name) {
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  return r.factories.erase(class_name) != 0;
+  return registry().remove(class_name);
 }
 
 std::vector<std::string> optimizer_names() {
   std::vector<std::string> names;
   for (const Builtin& b : kBuiltins) names.emplace_back(b.name);
-  Registry& r = registry();
-  std::lock_guard<std::mutex> lock(r.mutex);
-  for (const auto& entry : r.factories) names.push_back(entry.first);
+  registry().append_names(names);
   return names;
 }
 

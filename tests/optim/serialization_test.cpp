@@ -448,7 +448,7 @@ TEST_CASE("malformed configs: typed errors naming what was wrong") {
        "Improper config format"},
       {"truncated after a key", parse(R"({"class_name": "Adam", "config": {"learning_rate")"),
        value, "Improper config format"},
-      {"a list", parse("[1, 2]"), value, "Improper config format for [1,2]"},
+      {"a list", parse("[1, 2]"), value, "Improper config format for [1, 2]"},
       {"a string", Config("Adam"), value, "Expecting python dict contains `class_name`"},
       {"no config", parse(R"({"class_name": "Adam"})"), value, "Improper config format"},
       {"no class_name", parse(R"({"config": {}})"), value, "Improper config format"},
