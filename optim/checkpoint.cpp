@@ -584,6 +584,10 @@ void save_checkpoint(const OptimizerImpl& optimizer, const std::string& director
       throw_value_error("save_weights: cannot create the directory '{}': {}", directory,
                         ec ? ec.message() : "unknown error");
     }
+    // The new directory's entry is durable before the checkpoint in it is.
+    fs::path created = fs::absolute(fs::path(directory), ec);
+    if (!created.has_filename()) created = created.parent_path();  // "dir/"
+    if (!ec) fsync_directory(created.parent_path().string());
   } else if (!fs::is_directory(directory, ec)) {
     throw_value_error("save_weights: '{}' exists and is not a directory", directory);
   }
@@ -645,10 +649,12 @@ void save_checkpoint(const OptimizerImpl& optimizer, const std::string& director
   // Only now the previous checkpoint's files (and leftovers of interrupted saves) go.
   std::set<std::string> keep;
   for (const auto& file : files) keep.insert(file.first);
+  std::vector<fs::path> stale;
   for (const auto& item : fs::directory_iterator(directory, ec)) {
     const std::string name = item.path().filename().string();
-    if (is_checkpoint_file(name) && keep.count(name) == 0) fs::remove(item.path(), ec);
+    if (is_checkpoint_file(name) && keep.count(name) == 0) stale.push_back(item.path());
   }
+  for (const fs::path& path : stale) fs::remove(path, ec);
 }
 
 void load_checkpoint(OptimizerImpl& optimizer, const std::string& directory) {

@@ -8,7 +8,8 @@
 // `opt.get_weights()` sees the training, as it does in Python.
 //
 // Writing a custom optimizer: derive a body from OptimizerImpl and override the hooks
-// (create_slots, apply_dense, optionally apply_sparse and get_config), then give it a handle
+// (create_slots, apply_dense, optionally apply_sparse, prepare_step and get_config; create_slots
+// must only create slots, as build() and a rolled-back step run it too), then give it a handle
 // that only adds a constructor. The base runs the whole pipeline (validation, slots, clipping,
 // lr_t, iterations); a hook sees validated gradients and this step's learning rate.
 //

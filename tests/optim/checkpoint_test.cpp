@@ -294,6 +294,8 @@ TEST_CASE("save_weights errors: a file in the way, a missing parent, pending wei
   CHECK_THROWS_WITH_TEXT(opt.save_weights(dir / "no/such/dir"), ValueError,
                          "cannot create the directory");
   CHECK_FALSE(fs::exists(dir / "no"));
+  opt.save_weights(dir / "made/");  // a missing last component is created
+  CHECK(fs::is_regular_file(dir / "made/manifest.json"));
 
   optim::Adagrad fresh(0.05);
   fresh.set_weights({Tensor(std::int64_t{1}), ones({2, 3}), ones({3}), ones({2}, DType::float64)});
