@@ -2,6 +2,7 @@
 // GradientTape: records ops on watched tensors and variables, then differentiates them.
 
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "tapeflow/autograd/indexed_slices.hpp"
@@ -94,6 +95,16 @@ class GradientTape {
                                  const Tensor& output_gradients = {},
                                  UnconnectedGradients unconnected_gradients =
                                      UnconnectedGradients::NONE);
+  /// The same for a list of Variables, such as `model.trainable_variables()`. A template only so
+  /// that a braced list `{w, b}` still goes to the overload above (braces deduce nothing).
+  template <class V, std::enable_if_t<std::is_same<V, Variable>::value, int> = 0>
+  std::vector<Gradient> gradient(const Tensor& target, const std::vector<V>& sources,
+                                 const Tensor& output_gradients = {},
+                                 UnconnectedGradients unconnected_gradients =
+                                     UnconnectedGradients::NONE) {
+    return gradient(target, std::vector<TensorLike>(sources.begin(), sources.end()),
+                    output_gradients, unconnected_gradients);
+  }
 
   /// J[i..., j...] = d target[i...] / d source[j...]; shape target.shape + source.shape.
   /// Counts as the tape's one gradient computation when the tape is not persistent.

@@ -268,7 +268,12 @@ Tensor::Tensor(std::int32_t value) : Tensor(scalar_of(value)) {}
 Tensor::Tensor(long value) : Tensor(scalar_of(static_cast<std::int64_t>(value))) {}
 Tensor::Tensor(long long value) : Tensor(scalar_of(static_cast<std::int64_t>(value))) {}
 
-Tensor::Tensor(std::initializer_list<double> values) : Tensor(from_double_list(values)) {}
+Tensor::Tensor(std::initializer_list<detail::ListScalar> values) {
+  std::vector<float> flat;
+  flat.reserve(values.size());
+  for (const detail::ListScalar& v : values) flat.push_back(static_cast<float>(v.value));
+  *this = from_data(DType::float32, {values.size()}, flat.data());
+}
 Tensor::Tensor(
     std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<double>>>>
         values)

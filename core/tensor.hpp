@@ -27,6 +27,15 @@ template <class T>
 struct is_list_integer
     : std::integral_constant<bool, std::is_integral<T>::value && !std::is_same<T, bool>::value> {};
 
+/// An element of a flat floating list such as `{1.0, 2.5}`. Taken through this wrapper (a
+/// user-defined conversion) rather than as a plain double, so that a list of one-element rows,
+/// `{{1.0}, {2.0}}`, picks the 2-D constructor: a plain double would bind `{1.0}` as exactly as
+/// the 2-D list does, win as the non-template, and flatten the column to shape (2,).
+struct ListScalar {
+  ListScalar(double v) : value(v) {}  // NOLINT: implicit, as the list's elements
+  double value;
+};
+
 /// Throws the ValueError for a ragged nested list.
 [[noreturn]] void throw_ragged_list_error();
 
@@ -69,7 +78,7 @@ class Tensor {
   Tensor(long long value);     ///< scalar int64
 
   /// Floating lists give float32; lists of integers give int32 (long: int64), as tf.constant.
-  Tensor(std::initializer_list<double> values);
+  Tensor(std::initializer_list<detail::ListScalar> values);
   /// Nested floating lists are templates, like the integer ones: clang ranks every conversion of
   /// a nested list alike, so a non-template double overload would also take (and win) integer
   /// lists there. Hence a nested list cannot mix integers into floats: write 2.0, not 2.

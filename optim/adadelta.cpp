@@ -53,9 +53,14 @@ void AdadeltaImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   Variable av = get_slot(var, "accum_var");
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    adadelta_kernel(detail::data_of<T>(var), detail::data_of<T>(ag), detail::data_of<T>(av),
-                    grad.data<T>(), var.size(), static_cast<T>(lr_t), static_cast<T>(rho_),
-                    static_cast<T>(epsilon_));
+    T* p = detail::data_of<T>(var);
+    T* pg = detail::data_of<T>(ag);
+    T* pv = detail::data_of<T>(av);
+    const T* g = grad.data<T>();
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      adadelta_kernel(p + o, pg + o, pv + o, g + o, n, static_cast<T>(lr_t), static_cast<T>(rho_),
+                      static_cast<T>(epsilon_));
+    });
   });
 }
 

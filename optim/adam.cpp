@@ -136,11 +136,14 @@ void AdamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pm = detail::data_of<T>(m);
     T* pv = detail::data_of<T>(v);
     const T* g = grad.data<T>();
-    if (amsgrad_) {
-      dense_kernel<true>(p, pm, pv, detail::data_of<T>(vhat), g, var.size(), c);
-    } else {
-      dense_kernel<false>(p, pm, pv, static_cast<T*>(nullptr), g, var.size(), c);
-    }
+    T* ph = amsgrad_ ? detail::data_of<T>(vhat) : nullptr;
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      if (ph != nullptr) {
+        dense_kernel<true>(p + o, pm + o, pv + o, ph + o, g + o, n, c);
+      } else {
+        dense_kernel<false>(p + o, pm + o, pv + o, ph, g + o, n, c);
+      }
+    });
   });
 }
 

@@ -73,9 +73,14 @@ void AdamaxImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   const std::int64_t it = detail::step_count(*this);
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    adamax_kernel<false>(detail::data_of<T>(var), detail::data_of<T>(m), detail::data_of<T>(v),
-                         grad.data<T>(), var.size(),
-                         coefficients<T>(lr_t, beta_1_, beta_2_, epsilon_, it));
+    T* p = detail::data_of<T>(var);
+    T* pm = detail::data_of<T>(m);
+    T* pv = detail::data_of<T>(v);
+    const T* g = grad.data<T>();
+    const auto c = coefficients<T>(lr_t, beta_1_, beta_2_, epsilon_, it);
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      adamax_kernel<false>(p + o, pm + o, pv + o, g + o, n, c);
+    });
   });
 }
 

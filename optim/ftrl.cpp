@@ -130,9 +130,14 @@ void FtrlImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   Variable linear = get_slot(var, "linear");
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    ftrl_update(detail::data_of<T>(var), detail::data_of<T>(acc), detail::data_of<T>(linear),
-                grad.data<T>(), var.size(),
-                coefficients<T>(lr_t, l1_, l2_, beta_, l2_shrinkage_, learning_rate_power_));
+    T* p = detail::data_of<T>(var);
+    T* pa = detail::data_of<T>(acc);
+    T* pl = detail::data_of<T>(linear);
+    const T* g = grad.data<T>();
+    const auto c = coefficients<T>(lr_t, l1_, l2_, beta_, l2_shrinkage_, learning_rate_power_);
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      ftrl_update(p + o, pa + o, pl + o, g + o, n, c);
+    });
   });
 }
 

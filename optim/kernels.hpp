@@ -37,6 +37,12 @@ void for_each_chunk(std::size_t n, F&& f) {
   tapeflow::detail::parallel_for(n, tapeflow::detail::kElementwiseMinChunk, body);
 }
 
+/// `p + offset`, or null for a null `p` (optional slots): offsetting a null pointer is undefined.
+template <class T>
+T* offset(T* p, std::size_t offset) {
+  return p == nullptr ? nullptr : p + offset;
+}
+
 /// Calls f(var_offset, values_offset, row_size) for each row of a sparse gradient whose indices
 /// are unique int64 (the base's guarantee): row `indices[r]` of the variable pairs with row r of
 /// `values`.

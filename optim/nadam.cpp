@@ -181,10 +181,15 @@ void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   const std::int64_t it = detail::step_count(*this);
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
-    dense_kernel(detail::data_of<T>(var), detail::data_of<T>(m), detail::data_of<T>(v),
-                 grad.data<T>(), var.size(),
-                 coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
-                                 momentum_decay(), cache_before_step_, it));
+    T* p = detail::data_of<T>(var);
+    T* pm = detail::data_of<T>(m);
+    T* pv = detail::data_of<T>(v);
+    const T* g = grad.data<T>();
+    const auto c = coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
+                                   momentum_decay(), cache_before_step_, it);
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      dense_kernel(p + o, pm + o, pv + o, g + o, n, c);
+    });
   });
 }
 

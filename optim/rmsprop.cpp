@@ -132,21 +132,21 @@ void RMSpropImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* r = detail::data_of<T>(rms);
     T* a = centered_ ? detail::data_of<T>(mg) : nullptr;
     const T* g = grad.data<T>();
-    const std::size_t n = var.size();
-    if (momentum_ > 0) {
-      T* m = detail::data_of<T>(mom);
-      centered_ ? momentum_kernel<true>(v, r, m, a, g, n, c)
-                : momentum_kernel<false>(v, r, m, a, g, n, c);
-    } else {
-      const bool inside = keras_generation() != KerasGeneration::v2;
-      if (centered_) {
-        inside ? plain_kernel<true, true>(v, r, a, g, n, c)
-               : plain_kernel<true, false>(v, r, a, g, n, c);
+    T* m = momentum_ > 0 ? detail::data_of<T>(mom) : nullptr;
+    const bool inside = keras_generation() != KerasGeneration::v2;
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      T* ao = detail::offset(a, o);
+      if (m != nullptr) {
+        centered_ ? momentum_kernel<true>(v + o, r + o, m + o, ao, g + o, n, c)
+                  : momentum_kernel<false>(v + o, r + o, m + o, ao, g + o, n, c);
+      } else if (centered_) {
+        inside ? plain_kernel<true, true>(v + o, r + o, ao, g + o, n, c)
+               : plain_kernel<true, false>(v + o, r + o, ao, g + o, n, c);
       } else {
-        inside ? plain_kernel<false, true>(v, r, a, g, n, c)
-               : plain_kernel<false, false>(v, r, a, g, n, c);
+        inside ? plain_kernel<false, true>(v + o, r + o, ao, g + o, n, c)
+               : plain_kernel<false, false>(v + o, r + o, ao, g + o, n, c);
       }
-    }
+    });
   });
 }
 

@@ -65,12 +65,18 @@ void SGDImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
   tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T lr = static_cast<T>(lr_t);
+    T* v = detail::data_of<T>(var);
+    const T* g = grad.data<T>();
     if (momentum_ > 0) {
-      Variable m = get_slot(var, "momentum");
-      momentum_kernel(detail::data_of<T>(var), detail::data_of<T>(m), grad.data<T>(), var.size(),
-                      lr, static_cast<T>(momentum_), nesterov_);
+      Variable m_slot = get_slot(var, "momentum");
+      T* m = detail::data_of<T>(m_slot);
+      const T mu = static_cast<T>(momentum_);
+      detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+        momentum_kernel(v + o, m + o, g + o, n, lr, mu, nesterov_);
+      });
     } else {
-      sgd_kernel(detail::data_of<T>(var), grad.data<T>(), var.size(), lr);
+      detail::for_each_chunk(var.size(),
+                             [&](std::size_t o, std::size_t n) { sgd_kernel(v + o, g + o, n, lr); });
     }
   });
 }

@@ -50,6 +50,17 @@ TEST_CASE("tape: a trainable variable is watched on first read; its gradient is 
   CHECK(tape.watched_variables()[0].id() == w.id());
 }
 
+TEST_CASE("tape: gradient takes a std::vector<Variable>, as model.trainable_variables()") {
+  Variable w(f64({1.0, 2.0}), "w"), b(f64({0.5}), "b");
+  const std::vector<Variable> variables = {w, b};
+  GradientTape tape;
+  const Tensor loss = reduce_sum(square(w)) + reduce_sum(b * 3.0);
+  const auto grads = tape.gradient(loss, variables);
+  REQUIRE(grads.size() == 2);
+  CHECK_ALLCLOSE(grads[0].dense(), f64({2.0, 4.0}), 0, 0);
+  CHECK_ALLCLOSE(grads[1].dense(), f64({3.0}), 0, 0);
+}
+
 TEST_CASE("tape: persistent tape computes several gradients; non-persistent allows one") {
   const Tensor x = f64({1.0, 2.0, 3.0});
   {

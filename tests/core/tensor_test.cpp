@@ -39,6 +39,22 @@ TEST_CASE("nested lists give shape and dtype") {
   CHECK(one.shape() == Shape{1});
 }
 
+TEST_CASE("lists of one-element rows are columns, not flat vectors") {
+  const Tensor col = {{1.0}, {-2.0}, {0.5}, {3.0}};
+  CHECK(col.shape() == Shape{4, 1});
+  CHECK(col.dtype() == DType::float32);
+  CHECK(col.numpy<float>()(3, 0) == 3.0f);
+  const Tensor icol = {{1}, {2}};
+  CHECK(icol.shape() == Shape{2, 1});
+  CHECK(icol.dtype() == DType::int32);
+  const Tensor deep = {{{1.0}, {2.0}}};
+  CHECK(deep.shape() == Shape{1, 2, 1});
+  // Flat lists are unchanged: a vector of one, mixed numbers give float32, integers int32.
+  CHECK(Tensor{2.0}.shape() == Shape{1});
+  CHECK(Tensor({1, 2.5}).dtype() == DType::float32);
+  CHECK(Tensor{2, 0}.dtype() == DType::int32);
+}
+
 TEST_CASE("a ragged list is a ValueError") {
   CHECK_THROWS_WITH_TEXT((Tensor{{1.0, 2.0}, {3.0}}), ValueError, "non-rectangular");
 }
