@@ -44,10 +44,9 @@ int main() {
       // with tf.GradientTape() as tape: loss = loss_fn(y, model(x))
       tf::GradientTape tape;
       const tf::Tensor loss = loss_fn(yb, model(xb));
-      // grads = tape.gradient(loss, model.trainable_variables): sources are TensorLike.
+      // grads = tape.gradient(loss, model.trainable_variables)
       const std::vector<tf::Variable> vars = model.trainable_variables();
-      const std::vector<tf::Gradient> grads =
-          tape.gradient(loss, std::vector<tf::TensorLike>(vars.begin(), vars.end()));
+      const std::vector<tf::Gradient> grads = tape.gradient(loss, vars);
       opt.apply_gradients(tf::zip(grads, vars));  // clips, then updates every variable
       epoch_loss += loss.item<double>() * batch / 1000.0;
 
