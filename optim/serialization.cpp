@@ -75,10 +75,11 @@ Registry& registry() {
 }  // namespace
 
 Config serialize(const Optimizer& optimizer, SerializationFormat format) {
+  const OptimizerImpl& impl = optimizer.impl();  // typeid of a plain reference: no side effects
   const std::string& class_name = optimizer.class_name();
   if (class_name.empty()) {
     throw_value_error("serialize: the optimizer's class_name() is empty (received type {})",
-                      typeid(optimizer.impl()).name());
+                      typeid(impl).name());
   }
   Config config = optimizer.get_config();
   if (!config.is_object()) {
@@ -89,7 +90,7 @@ Config serialize(const Optimizer& optimizer, SerializationFormat format) {
     return Config{{"class_name", class_name}, {"config", std::move(config)}};
   }
   const Builtin* builtin = find_builtin(class_name);
-  const bool is_builtin = builtin != nullptr && typeid(optimizer.impl()) == builtin->type;
+  const bool is_builtin = builtin != nullptr && typeid(impl) == builtin->type;
   Config module;
   if (is_builtin) {
     module = optimizer.keras_generation() == KerasGeneration::v2 ? "keras.optimizers.legacy"
