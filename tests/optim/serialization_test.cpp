@@ -27,7 +27,7 @@ using tapeflow::testing::CaptureCerr;
 namespace {
 
 /// tests/optim/fixtures: $TAPEFLOW_OPTIM_FIXTURES (set by tests/optim/meson.build), else next
-/// to this file.
+/// to this file as the compiler saw it (a path relative to the build directory).
 std::string fixture_path(const std::string& file) {
   if (const char* dir = std::getenv("TAPEFLOW_OPTIM_FIXTURES")) {
     return std::string(dir) + "/" + file;
@@ -38,7 +38,9 @@ std::string fixture_path(const std::string& file) {
 
 Config read_fixture(const std::string& file) {
   std::ifstream in(fixture_path(file));
-  REQUIRE_MESSAGE(in.good(), "cannot open fixture " << fixture_path(file));
+  REQUIRE_MESSAGE(in.good(), "cannot open fixture " << fixture_path(file)
+                                 << " (run from the build directory, or set "
+                                    "TAPEFLOW_OPTIM_FIXTURES to tests/optim/fixtures)");
   std::stringstream text;
   text << in.rdbuf();
   return Config::parse(text.str());
