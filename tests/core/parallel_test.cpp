@@ -119,13 +119,14 @@ TEST_CASE("every optimizer's step on 2 threads is bit-identical to 1 thread") {
       {"Nadam", [] { return optim::Optimizer(optim::Nadam(0.01)); }},
       {"Ftrl", [] { return optim::Optimizer(optim::Ftrl(0.1)); }},
   };
-  for (const auto& [name, make] : factories) {
+  for (const auto& factory : factories) {
+    const char* name = factory.first;  // no structured binding: CAPTURE's lambda captures it
     CAPTURE(name);
     std::vector<Tensor> results;
     for (int threads : {1, 2}) {
       set_num_threads(threads);
       Variable v(init, "v");
-      optim::Optimizer opt = make();
+      optim::Optimizer opt = factory.second();
       for (int step = 0; step < 3; ++step) opt.apply_gradients({{grad, v}});
       results.push_back(v.value());
     }
