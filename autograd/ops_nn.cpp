@@ -283,6 +283,30 @@ void check_bias_add(const char* op, const Tensor& value, const Tensor& bias) {
   }
 }
 
+/// activation(value + bias) along the last axis in one pass, after bias_add's argument checks
+/// (bias_add and bias_add_relu).
+template <class Activation>
+Tensor add_bias_rows(const char* op,
+                     const Tensor& value,
+                     const Tensor& bias,
+                     Activation activation) {
+  check_bias_add(op, value, bias);
+  const std::size_t c = bias.size();
+  Tensor out = Tensor::empty(value.dtype(), value.shape());
+  detail::visit_dtype(value.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* x = static_cast<const T*>(value.raw_data());
+    const T* b = static_cast<const T*>(bias.raw_data());
+    T* po = static_cast<T*>(out.storage()->data());
+    for (std::size_t r = 0, rows = c == 0 ? 0 : value.size() / c; r < rows; ++r) {
+      for (std::size_t j = 0; j < c; ++j) {
+        po[r * c + j] = static_cast<T>(activation(static_cast<T>(x[r * c + j] + b[j])));
+      }
+    }
+  });
+  return out;
+}
+
 /// The axes bias_add's bias gradient sums over: all but the last.
 std::vector<int> leading_axes(std::size_t rank) {
   std::vector<int> axes(rank - 1);
@@ -310,18 +334,8 @@ Tensor bias_gradient(const Tensor& g, std::size_t rank, std::size_t c) {
 
 Tensor bias_add(const Tensor& value, const Tensor& bias) {
   constexpr const char* op = "bias_add";
-  check_bias_add(op, value, bias);
   const std::size_t c = bias.size();
-  Tensor out = Tensor::empty(value.dtype(), value.shape());
-  detail::visit_dtype(value.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* x = static_cast<const T*>(value.raw_data());
-    const T* b = static_cast<const T*>(bias.raw_data());
-    T* po = static_cast<T*>(out.storage()->data());
-    for (std::size_t r = 0, rows = c == 0 ? 0 : value.size() / c; r < rows; ++r) {
-      for (std::size_t j = 0; j < c; ++j) po[r * c + j] = x[r * c + j] + b[j];
-    }
-  });
+  Tensor out = add_bias_rows(op, value, bias, [](auto v) { return v; });
   const std::size_t rank = value.rank();
   return detail::record(
       op, out, {value, bias}, [rank, c](const Tensor& g, NeedsGrad needs) -> Grads {
@@ -335,21 +349,8 @@ Tensor bias_add(const Tensor& value, const Tensor& bias) {
 
 Tensor bias_add_relu(const Tensor& value, const Tensor& bias) {
   constexpr const char* op = "bias_add_relu";
-  check_bias_add(op, value, bias);
   const std::size_t c = bias.size();
-  Tensor out = Tensor::empty(value.dtype(), value.shape());
-  detail::visit_dtype(value.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const T* x = static_cast<const T*>(value.raw_data());
-    const T* b = static_cast<const T*>(bias.raw_data());
-    T* po = static_cast<T*>(out.storage()->data());
-    for (std::size_t r = 0, rows = c == 0 ? 0 : value.size() / c; r < rows; ++r) {
-      for (std::size_t j = 0; j < c; ++j) {
-        const T v = x[r * c + j] + b[j];
-        po[r * c + j] = v > T(0) ? v : T(0);
-      }
-    }
-  });
+  Tensor out = add_bias_rows(op, value, bias, [](auto v) { return v > 0 ? v : decltype(v)(0); });
   const std::size_t rank = value.rank();
   return detail::record(
       op, out, {value, bias}, [out, rank, c](const Tensor& g, NeedsGrad needs) -> Grads {
