@@ -1,7 +1,8 @@
 // The Adagrad step as plain fused C++ loops over raw float arrays: the baselines that
 // bench_adagrad_dense and bench_adagrad_sparse compare tapeflow against. This file is built twice
 // (bench/meson.build): with the project's flags, which is what a user's own loop gets, and with
-// -O3 -fno-math-errno, where GCC vectorizes sqrt and division (the practical limit).
+// -O3 -fno-math-errno -march=native, where GCC vectorizes sqrt and division for this CPU (the
+// practical limit).
 
 #include <cmath>
 #include <cstddef>

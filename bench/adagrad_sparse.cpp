@@ -4,7 +4,8 @@
 //   - the dense update of the same table (a dense gradient of 1M x 64): the baseline, what the
 //     step would cost without the sparse path;
 //   - the same rows updated by a plain fused C++ loop on raw arrays (the practical limit).
-// One thread. Before timing, one sparse step is checked against the plain row loop.
+// tapeflow on --threads N (tapeflow::set_num_threads; default 1), for both of its steps; the plain
+// loops always on one. Before timing, one sparse step is checked against the plain row loop.
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,7 @@
 #include <tapeflow/tapeflow.hpp>
 
 #include "harness.hpp"
+#include "thread_option.hpp"
 
 namespace bench {
 void adagrad_plain(float* var, float* acc, const float* g, std::size_t n, float lr, float eps);
@@ -52,7 +54,8 @@ int run(bench::Table& table, std::size_t rows, std::size_t width, std::size_t to
   for (float& v : values) v = uniform(engine);
 
   const std::string label = std::to_string(rows) + "x" + std::to_string(width) + ", " +
-                            std::to_string(touched) + " rows";
+                            std::to_string(touched) + " rows, " +
+                            std::to_string(tapeflow::get_num_threads()) + " thread(s)";
   const Tensor indices = Tensor::from_data(DType::int64, {touched}, picked.data());
   const Tensor slice_values = Tensor::from_data(DType::float32, {touched, width}, values.data());
   const tapeflow::Gradient sparse_grad(IndexedSlices{slice_values, indices, {rows, width}});
@@ -114,6 +117,7 @@ int run(bench::Table& table, std::size_t rows, std::size_t width, std::size_t to
 }  // namespace
 
 int main(int argc, char** argv) {
+  tapeflow::set_num_threads(bench::take_threads_option(argc, argv));
   const bench::Options options = bench::parse_options(argc, argv);
   bench::Table table("adagrad_sparse", options.rows_only);
   const int repeats = options.repeats > 0 ? options.repeats : (options.quick ? 3 : 21);

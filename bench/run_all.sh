@@ -46,7 +46,7 @@ for program in "$bench"/bench_*; do
   [ -x "$program" ] || continue
   OPENBLAS_NUM_THREADS=1 "$program" --rows-only $quick || status=1
   case "$(basename "$program")" in
-    bench_adagrad_dense | bench_optimizers | bench_torch_adagrad | bench_torch_mlp)
+    bench_adagrad_dense | bench_adagrad_sparse | bench_optimizers | bench_torch_adagrad | bench_torch_mlp)
       OPENBLAS_NUM_THREADS=2 "$program" --rows-only --threads 2 $quick || status=1 ;;
   esac
 done

@@ -1,14 +1,18 @@
 #include "tapeflow/optim/adagrad.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define TAPEFLOW_X86_SIMD 1
+#include <immintrin.h>
 #endif
 
 #include "tapeflow/core/check.hpp"
+#include "tapeflow/core/cpu.hpp"
 #include "tapeflow/core/dispatch.hpp"
+#include "tapeflow/core/parallel.hpp"
 #include "tapeflow/optim/config_reader.hpp"
 #include "tapeflow/optim/kernels.hpp"
 
@@ -22,10 +26,13 @@ constexpr const char* kClassName = "Adagrad";
 constexpr double kDefaultEpsilon = 1e-7;  // Keras backend.epsilon()
 
 // ---- the kernel: acc += g²; var -= g·lr / (√acc + ε)  (or / √(acc + ε)) ----------------------
-// One pass over var, acc and g, in place. The scalar form is the reference; the SSE2 forms do the
-// same IEEE operations in the same order (sqrt and div are correctly rounded in both), so every
-// element gets the same bits either way. Written with intrinsics because GCC does not vectorize
-// std::sqrt at -O2 (errno), which made the scalar loop 5x slower than memory bandwidth allows.
+// One pass over var, acc and g, in place. The scalar form is the reference; the SIMD forms do the
+// same IEEE operations in the same order (sqrt and div are correctly rounded at every width, and
+// no step is fused into an FMA), so every element gets the same bits whichever form runs.
+// Written with intrinsics because GCC does not vectorize std::sqrt at -O2 (errno), which made the
+// scalar loop 5x slower than memory bandwidth allows. The AVX2 and AVX-512 forms are compiled
+// with target attributes and chosen at run time (core/cpu.hpp): the sparse step is bound by
+// sqrt and div throughput as much as by memory, and wider vectors halve that part.
 
 template <bool kInside, class T>
 inline void adagrad_scalar(T* var, T* acc, const T* g, std::size_t begin, std::size_t end, T lr,
@@ -39,58 +46,134 @@ inline void adagrad_scalar(T* var, T* acc, const T* g, std::size_t begin, std::s
   }
 }
 
-template <bool kInside>
-void adagrad_kernel(float* var, float* acc, const float* g, std::size_t n, float lr, float eps) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128 vlr = _mm_set1_ps(lr);
-  const __m128 veps = _mm_set1_ps(eps);
-  for (; i + 4 <= n; i += 4) {
-    const __m128 gi = _mm_loadu_ps(g + i);
-    const __m128 a = _mm_add_ps(_mm_loadu_ps(acc + i), _mm_mul_ps(gi, gi));
-    _mm_storeu_ps(acc + i, a);
-    const __m128 denom =
-        kInside ? _mm_sqrt_ps(_mm_add_ps(a, veps)) : _mm_add_ps(_mm_sqrt_ps(a), veps);
-    const __m128 step = _mm_div_ps(_mm_mul_ps(gi, vlr), denom);
-    _mm_storeu_ps(var + i, _mm_sub_ps(_mm_loadu_ps(var + i), step));
-  }
-#endif
-  adagrad_scalar<kInside>(var, acc, g, i, n, lr, eps);
-}
-
-template <bool kInside>
-void adagrad_kernel(double* var, double* acc, const double* g, std::size_t n, double lr,
-                    double eps) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128d vlr = _mm_set1_pd(lr);
-  const __m128d veps = _mm_set1_pd(eps);
-  for (; i + 2 <= n; i += 2) {
-    const __m128d gi = _mm_loadu_pd(g + i);
-    const __m128d a = _mm_add_pd(_mm_loadu_pd(acc + i), _mm_mul_pd(gi, gi));
-    _mm_storeu_pd(acc + i, a);
-    const __m128d denom =
-        kInside ? _mm_sqrt_pd(_mm_add_pd(a, veps)) : _mm_add_pd(_mm_sqrt_pd(a), veps);
-    const __m128d step = _mm_div_pd(_mm_mul_pd(gi, vlr), denom);
-    _mm_storeu_pd(var + i, _mm_sub_pd(_mm_loadu_pd(var + i), step));
-  }
-#endif
-  adagrad_scalar<kInside>(var, acc, g, i, n, lr, eps);
-}
+/// One kernel form: updates a prefix of [0, n) and returns its length; the scalar rule does
+/// the rest.
+template <class T>
+using AdagradPrefix = std::size_t (*)(T* var, T* acc, const T* g, std::size_t n, T lr, T eps);
 
 template <class T>
-void adagrad_update(T* var, T* acc, const T* g, std::size_t n, double lr_t, double epsilon,
-                    bool inside) {
-  const T lr = static_cast<T>(lr_t);
-  const T eps = static_cast<T>(epsilon);
-  if (inside) {
-    adagrad_kernel<true>(var, acc, g, n, lr, eps);
-  } else {
-    adagrad_kernel<false>(var, acc, g, n, lr, eps);
-  }
+std::size_t adagrad_no_prefix(T*, T*, const T*, std::size_t, T, T) {
+  return 0;
 }
 
+#if defined(TAPEFLOW_X86_SIMD)
+// One body for every width: V is the register type, and the traits below name its operations.
+#define TAPEFLOW_ADAGRAD_BODY(W, LOAD, STORE, SET1, ADD, SUB, MUL, DIV, SQRT)                     \
+  std::size_t i = 0;                                                                             \
+  const auto vlr = SET1(lr);                                                                     \
+  const auto veps = SET1(eps);                                                                   \
+  for (; i + (W) <= n; i += (W)) {                                                               \
+    const auto gi = LOAD(g + i);                                                                 \
+    const auto a = ADD(LOAD(acc + i), MUL(gi, gi));                                              \
+    STORE(acc + i, a);                                                                           \
+    const auto denom = kInside ? SQRT(ADD(a, veps)) : ADD(SQRT(a), veps);                        \
+    STORE(var + i, SUB(LOAD(var + i), DIV(MUL(gi, vlr), denom)));                                \
+  }                                                                                              \
+  return i;
+
+template <bool kInside>
+std::size_t adagrad_sse2(float* var, float* acc, const float* g, std::size_t n, float lr,
+                         float eps) {
+  TAPEFLOW_ADAGRAD_BODY(4, _mm_loadu_ps, _mm_storeu_ps, _mm_set1_ps, _mm_add_ps, _mm_sub_ps,
+                        _mm_mul_ps, _mm_div_ps, _mm_sqrt_ps)
+}
+template <bool kInside>
+std::size_t adagrad_sse2(double* var, double* acc, const double* g, std::size_t n, double lr,
+                         double eps) {
+  TAPEFLOW_ADAGRAD_BODY(2, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_sub_pd,
+                        _mm_mul_pd, _mm_div_pd, _mm_sqrt_pd)
+}
+template <bool kInside>
+__attribute__((target("avx2"))) std::size_t adagrad_avx2(float* var, float* acc, const float* g,
+                                                         std::size_t n, float lr, float eps) {
+  TAPEFLOW_ADAGRAD_BODY(8, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_set1_ps, _mm256_add_ps,
+                        _mm256_sub_ps, _mm256_mul_ps, _mm256_div_ps, _mm256_sqrt_ps)
+}
+template <bool kInside>
+__attribute__((target("avx2"))) std::size_t adagrad_avx2(double* var, double* acc,
+                                                         const double* g, std::size_t n,
+                                                         double lr, double eps) {
+  TAPEFLOW_ADAGRAD_BODY(4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_add_pd,
+                        _mm256_sub_pd, _mm256_mul_pd, _mm256_div_pd, _mm256_sqrt_pd)
+}
+// _mm512_sqrt_ps/pd start from an "undefined" register that GCC 12 warns about
+// (-Wmaybe-uninitialized, GCC bug 105593); the all-lanes zero-masked form is the same vsqrt.
+__attribute__((target("avx512f"))) inline __m512 sqrt_all(__m512 a) {
+  return _mm512_maskz_sqrt_ps(static_cast<__mmask16>(0xFFFF), a);
+}
+__attribute__((target("avx512f"))) inline __m512d sqrt_all(__m512d a) {
+  return _mm512_maskz_sqrt_pd(static_cast<__mmask8>(0xFF), a);
+}
+template <bool kInside>
+__attribute__((target("avx512f"))) std::size_t adagrad_avx512(float* var, float* acc,
+                                                              const float* g, std::size_t n,
+                                                              float lr, float eps) {
+  TAPEFLOW_ADAGRAD_BODY(16, _mm512_loadu_ps, _mm512_storeu_ps, _mm512_set1_ps, _mm512_add_ps,
+                        _mm512_sub_ps, _mm512_mul_ps, _mm512_div_ps, sqrt_all)
+}
+template <bool kInside>
+__attribute__((target("avx512f"))) std::size_t adagrad_avx512(double* var, double* acc,
+                                                              const double* g, std::size_t n,
+                                                              double lr, double eps) {
+  TAPEFLOW_ADAGRAD_BODY(8, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd,
+                        _mm512_sub_pd, _mm512_mul_pd, _mm512_div_pd, sqrt_all)
+}
+#undef TAPEFLOW_ADAGRAD_BODY
+#endif
+
+/// The widest form this CPU runs (and tapeflow::detail::simd_level() allows), chosen per call.
+template <bool kInside, class T>
+AdagradPrefix<T> adagrad_prefix() {
+#if defined(TAPEFLOW_X86_SIMD)
+  switch (tapeflow::detail::simd_level()) {
+    case tapeflow::detail::SimdLevel::avx512:
+      return &adagrad_avx512<kInside>;
+    case tapeflow::detail::SimdLevel::avx2:
+      return &adagrad_avx2<kInside>;
+    case tapeflow::detail::SimdLevel::sse2:
+      return &adagrad_sse2<kInside>;
+    case tapeflow::detail::SimdLevel::scalar:
+      break;
+  }
+#endif
+  return &adagrad_no_prefix<T>;
+}
+
+/// Runs the Adagrad rule over rows of one variable: each call updates `n` elements in place.
+/// The kernel form is picked once, at construction.
+template <class T>
+class AdagradRows {
+ public:
+  AdagradRows(double lr_t, double epsilon, bool inside)
+      : lr_(static_cast<T>(lr_t)),
+        eps_(static_cast<T>(epsilon)),
+        inside_(inside),
+        prefix_(inside ? adagrad_prefix<true, T>() : adagrad_prefix<false, T>()) {}
+
+  void operator()(T* var, T* acc, const T* g, std::size_t n) const {
+    const std::size_t done = prefix_(var, acc, g, n, lr_, eps_);
+    if (inside_) {
+      adagrad_scalar<true>(var, acc, g, done, n, lr_, eps_);
+    } else {
+      adagrad_scalar<false>(var, acc, g, done, n, lr_, eps_);
+    }
+  }
+
+ private:
+  T lr_;
+  T eps_;
+  bool inside_;
+  AdagradPrefix<T> prefix_;
+};
+
 constexpr std::size_t kPrefetchAhead = 8;
+
+/// Rows per thread in a sparse step: a scattered row costs about as much as 4 streamed ones, so
+/// the threshold is a quarter of the dense one's elements.
+inline std::size_t min_rows_per_thread(std::size_t row_size) {
+  return std::max<std::size_t>(1, tapeflow::detail::kElementwiseMinChunk / 4 /
+                                      std::max<std::size_t>(1, row_size));
+}
 
 /// Asks for every cache line of a row (for writing); a hint only, a no-op where unsupported.
 template <class T>
@@ -149,9 +232,9 @@ void AdagradImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* v = static_cast<T*>(var.mutable_data());
     T* a = static_cast<T*>(acc.mutable_data());
     const T* g = grad.data<T>();
+    const AdagradRows<T> update(lr_t, epsilon_, epsilon_inside_sqrt_);
     detail::for_each_chunk(var.size(), [&](std::size_t begin, std::size_t count) {
-      adagrad_update(v + begin, a + begin, g + begin, count, lr_t, epsilon_,
-                     epsilon_inside_sqrt_);
+      update(v + begin, a + begin, g + begin, count);
     });
   });
 }
@@ -166,19 +249,24 @@ void AdagradImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double 
     T* v = static_cast<T*>(var.mutable_data());
     T* a = static_cast<T*>(acc.mutable_data());
     const T* g = grad.values.data<T>();
-    for (std::size_t r = 0; r < rows; ++r) {
-      // Listed rows are scattered over the table, so each one is a cache (and often TLB) miss:
-      // start loading the row kPrefetchAhead places ahead while this one is updated.
-      if (r + kPrefetchAhead < rows) {
-        prefetch_row(v + static_cast<std::size_t>(indices[r + kPrefetchAhead]) * row_size,
-                     row_size);
-        prefetch_row(a + static_cast<std::size_t>(indices[r + kPrefetchAhead]) * row_size,
-                     row_size);
+    const AdagradRows<T> update(lr_t, epsilon_, epsilon_inside_sqrt_);
+    // The base has summed duplicates, so rows are distinct and any split of them across threads
+    // gives the same bits. Each thread brings its own cache-miss buffers, which is what a
+    // scattered-row update is bound by.
+    auto body = [&](std::size_t begin, std::size_t end) {
+      for (std::size_t r = begin; r < end; ++r) {
+        // Listed rows are scattered over the table, so each one is a cache (and often TLB)
+        // miss: start loading the row kPrefetchAhead places ahead while this one is updated.
+        if (r + kPrefetchAhead < end) {
+          const std::size_t ahead = static_cast<std::size_t>(indices[r + kPrefetchAhead]);
+          prefetch_row(v + ahead * row_size, row_size);
+          prefetch_row(a + ahead * row_size, row_size);
+        }
+        const std::size_t offset = static_cast<std::size_t>(indices[r]) * row_size;
+        update(v + offset, a + offset, g + r * row_size, row_size);
       }
-      const std::size_t offset = static_cast<std::size_t>(indices[r]) * row_size;
-      adagrad_update(v + offset, a + offset, g + r * row_size, row_size, lr_t, epsilon_,
-                     epsilon_inside_sqrt_);
-    }
+    };
+    tapeflow::detail::parallel_for(rows, min_rows_per_thread(row_size), body);
   });
 }
 

@@ -4,12 +4,14 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "optim_support.hpp"
+#include "tapeflow/core/cpu.hpp"
 
 using namespace tapeflow;
 using namespace tapeflow::testing;
@@ -133,6 +135,64 @@ TEST_CASE_TEMPLATE("Adagrad initial_accumulator_value 0 and a long vector (SIMD 
     check_close(flat<T>(var), ref.var, "var");
     check_close(flat<T>(opt.get_slot(var, "accumulator")), ref.acc, "acc");
   }
+}
+
+TEST_CASE_TEMPLATE("Adagrad gives the same bits at every SIMD level, dense and sparse", T, float,
+                   double) {
+  // Each kernel form (scalar, SSE2, AVX2, AVX-512; those this CPU lacks fall back to the widest it
+  // has) must round exactly as the scalar rule. 1037 elements and rows of 37 leave a tail at every
+  // width; the values span several magnitudes, zeros included.
+  using tapeflow::detail::SimdLevel;
+  const std::size_t n = 1037, rows = 40, width = 37;
+  std::vector<T> init(n), grad(n), table_init(rows * width), values(25 * width);
+  for (std::size_t i = 0; i < n; ++i) {
+    init[i] = static_cast<T>(std::sin(0.37 * static_cast<double>(i)) * 3.0);
+    grad[i] = i % 11 == 0 ? T(0) : static_cast<T>(std::cos(1.3 * i) * std::pow(10.0, i % 7 - 4.0));
+  }
+  for (std::size_t i = 0; i < table_init.size(); ++i) table_init[i] = init[i % n];
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = grad[(3 * i) % n];
+  std::vector<std::int64_t> listed;
+  for (std::int64_t r = 0; r < 25; ++r) listed.push_back((r * 7) % 40);  // distinct, unsorted
+  const Tensor g = Tensor::from_data(dtype_of_v<T>, {n}, grad.data());
+  const IndexedSlices slices{Tensor::from_data(dtype_of_v<T>, {25, width}, values.data()),
+                             Tensor::from_data(DType::int64, {25}, listed.data()),
+                             {rows, width}};
+
+  // Three steps of each epsilon placement at `level`; returns every variable and slot element.
+  const auto run = [&](SimdLevel level, bool inside) {
+    const SimdLevel previous = tapeflow::detail::set_simd_limit(level);
+    Variable var(Tensor::from_data(dtype_of_v<T>, {n}, init.data()), "var");
+    Variable table(Tensor::from_data(dtype_of_v<T>, {rows, width}, table_init.data()), "table");
+    Adagrad opt(0.05, 0.0, 1e-3);
+    opt.set_epsilon_inside_sqrt(inside);
+    for (int t = 0; t < 3; ++t) opt.apply_gradients({{g, var}, {slices, table}});
+    tapeflow::detail::set_simd_limit(previous);
+    std::vector<T> out = flat<T>(var);
+    for (const Variable& v : {table, opt.get_slot(var, "accumulator"),
+                              opt.get_slot(table, "accumulator")}) {
+      const std::vector<T> part = flat<T>(v);
+      out.insert(out.end(), part.begin(), part.end());
+    }
+    return out;
+  };
+  for (bool inside : {false, true}) {
+    CAPTURE(inside);
+    const std::vector<T> reference = run(SimdLevel::scalar, inside);
+    for (SimdLevel level : {SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512}) {
+      const std::string level_name = tapeflow::detail::simd_level_name(level);
+      CAPTURE(level_name);
+      const std::vector<T> got = run(level, inside);
+      REQUIRE(got.size() == reference.size());
+      std::size_t differing = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        // Bit equality (NaN-free inputs): == also treats -0 and +0 alike, so compare bits.
+        differing += std::memcmp(&got[i], &reference[i], sizeof(T)) != 0;
+      }
+      CHECK(differing == 0);
+    }
+  }
+  MESSAGE("widest SIMD level on this CPU: "
+          << std::string(tapeflow::detail::simd_level_name(tapeflow::detail::simd_level())));
 }
 
 TEST_CASE_TEMPLATE("Adagrad clipping: clipvalue, clipnorm, global_clipnorm", T, float, double) {
