@@ -32,21 +32,32 @@ Coefficients<T> coefficients(double lr_t, double beta_1, double beta_2, double e
   return {alpha, b1, T(1) - b1, b2, T(1) - b2, static_cast<T>(epsilon)};
 }
 
-// TF's ApplyAdam / ApplyAdamWithAmsgrad. `vhat` is null unless amsgrad.
+// TF's ApplyAdam / ApplyAdamWithAmsgrad. `vhat` is null unless amsgrad. The arrays never overlap
+// (__restrict) and the coefficients are read once: with vhat, GCC otherwise needs more run-time
+// alias checks than it allows (vect-max-version-for-alias-checks) and leaves the loop scalar.
 template <bool kAmsgrad, class T>
-void dense_kernel(T* var, T* m, T* v, T* vhat, const T* g, std::size_t n,
+void dense_kernel(T* __restrict var,
+                  T* __restrict m,
+                  T* __restrict v,
+                  T* __restrict vhat,
+                  const T* __restrict g,
+                  std::size_t n,
                   const Coefficients<T>& c) {
+  const T one_minus_beta_1 = c.one_minus_beta_1;
+  const T one_minus_beta_2 = c.one_minus_beta_2;
+  const T alpha = c.alpha;
+  const T eps = c.eps;
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
-    const T mi = m[i] + (gi - m[i]) * c.one_minus_beta_1;
+    const T mi = m[i] + (gi - m[i]) * one_minus_beta_1;
     m[i] = mi;
-    T vi = v[i] + (gi * gi - v[i]) * c.one_minus_beta_2;
+    T vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2;
     v[i] = vi;
     if (kAmsgrad) {
       vi = vhat[i] < vi ? vi : vhat[i];
       vhat[i] = vi;
     }
-    var[i] -= (mi * c.alpha) / (std::sqrt(vi) + c.eps);
+    var[i] -= (mi * alpha) / (std::sqrt(vi) + eps);
   }
 }
 

@@ -93,6 +93,18 @@ TEST_CASE_TEMPLATE("Adam dense and sparse steps match the reference", T, float, 
   }
 }
 
+TEST_CASE_TEMPLATE("Adam on sizes past the SIMD width (vector loop and tail) matches the reference",
+                   T,
+                   float,
+                   double) {
+  for (const bool amsgrad : {false, true}) {
+    CAPTURE(amsgrad);
+    const AdamRef ref{0.1, 0.8, 0.9, 1e-7, amsgrad};
+    check_wide_steps<T>(
+        Adam(0.1, 0.8, 0.9, 1e-7, amsgrad), Adam(0.1, 0.8, 0.9, 1e-7, amsgrad), ref);
+  }
+}
+
 TEST_CASE("Adam: the docstring's first step, and amsgrad keeps the largest v") {
   // Keras's docstring: Adam(0.1), var 10, loss var²/2: the first step is lr·sign(g).
   Variable w(Tensor{10.0}, "w");

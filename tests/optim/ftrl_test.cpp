@@ -97,6 +97,27 @@ TEST_CASE_TEMPLATE("Ftrl dense and sparse steps match the reference, option by o
   }
 }
 
+TEST_CASE_TEMPLATE("Ftrl on sizes past the SIMD width (vector loop and tail) matches the reference",
+                   T,
+                   float,
+                   double) {
+  struct Case {
+    std::string what;
+    FtrlRef ref;
+  };
+  const Case cases[] = {
+      {"no regularization", {3.0}},
+      {"l1 (some weights at exactly 0)", {3.0, -0.5, 0.1, 0.3}},
+      {"l2 shrinkage with l1, l2 and beta", {2.0, -0.5, 0.3, 0.01, 0.3, 0.05, 0.2}},
+      {"initial_accumulator_value 0", {3.0, -0.5, 0.0, 0.01}},
+      {"learning_rate_power -0.25 (the pow form)", {3.0, -0.25, 0.5, 0.01, 0.1, 0.05}},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    check_wide_steps<T>(c.ref.make(), c.ref.make(), c.ref);
+  }
+}
+
 TEST_CASE("Ftrl l1 sets small weights to exactly 0; Keras's first-step numbers") {
   // l1 = 1 exceeds |linear| (close to |g| here) after one step: both weights are zeroed.
   Variable a(Tensor{1.0, 2.0}, "a");

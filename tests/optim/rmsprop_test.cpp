@@ -105,6 +105,22 @@ TEST_CASE_TEMPLATE("RMSprop dense and sparse steps match the reference", T, floa
   }
 }
 
+TEST_CASE_TEMPLATE("RMSprop past the SIMD width (vector loop and tail) matches the reference",
+                   T,
+                   float,
+                   double) {
+  for (const double momentum : {0.0, 0.5}) {
+    for (const bool centered : {false, true}) {
+      CAPTURE(momentum);
+      CAPTURE(centered);
+      const RMSpropRef ref{0.1, 0.8, momentum, 1e-7, centered};
+      check_wide_steps<T>(RMSprop(0.1, 0.8, momentum, 1e-7, centered),
+                          RMSprop(0.1, 0.8, momentum, 1e-7, centered),
+                          ref);
+    }
+  }
+}
+
 TEST_CASE_TEMPLATE("RMSprop epsilon 1: outside the sqrt without momentum, inside with it", T,
                    float, double) {
   for (const double momentum : {0.0, 0.5}) {
