@@ -14,7 +14,8 @@ constexpr const char* kClassName = "Adadelta";
 constexpr double kDefaultEpsilon = 1e-7;
 
 template <class T>
-void adadelta_kernel(T* var, T* ag, T* av, const T* g, std::size_t n, T lr, T rho, T eps) {
+TAPEFLOW_KERNEL_INLINE inline void adadelta_kernel(
+    T* var, T* ag, T* av, const T* g, std::size_t n, T lr, T rho, T eps) {
   const T one_minus_rho = T(1) - rho;
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
@@ -57,8 +58,14 @@ void AdadeltaImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pg = detail::data_of<T>(ag);
     T* pv = detail::data_of<T>(av);
     const T* g = grad.data<T>();
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
-      adadelta_kernel(p + o, pg + o, pv + o, g + o, n, static_cast<T>(lr_t), static_cast<T>(rho_),
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+      adadelta_kernel(p + o,
+                      pg + o,
+                      pv + o,
+                      g + o,
+                      n,
+                      static_cast<T>(lr_t),
+                      static_cast<T>(rho_),
                       static_cast<T>(epsilon_));
     });
   });
@@ -73,10 +80,17 @@ void AdadeltaImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double
     T* a = detail::data_of<T>(ag);
     T* u = detail::data_of<T>(av);
     const T* g = grad.values.data<T>();
-    detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-      adadelta_kernel(v + at, a + at, u + at, g + from, n, static_cast<T>(lr_t),
-                      static_cast<T>(rho_), static_cast<T>(epsilon_));
-    });
+    detail::for_each_row(
+        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+          adadelta_kernel(v + at,
+                          a + at,
+                          u + at,
+                          g + from,
+                          n,
+                          static_cast<T>(lr_t),
+                          static_cast<T>(rho_),
+                          static_cast<T>(epsilon_));
+        });
   });
 }
 

@@ -31,7 +31,8 @@ Coefficients<T> coefficients(double lr_t, double beta_1, double beta_2, double e
 // TF's ApplyAdaMax (dense) and V2's gather/scatter rule (rows): m's update is written in each
 // one's own form, equal up to rounding.
 template <bool kSparseForm, class T>
-void adamax_kernel(T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void adamax_kernel(
+    T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T mi = kSparseForm ? m[i] * c.beta_1 + gi * c.one_minus_beta_1
@@ -78,7 +79,7 @@ void AdamaxImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pv = detail::data_of<T>(v);
     const T* g = grad.data<T>();
     const auto c = coefficients<T>(lr_t, beta_1_, beta_2_, epsilon_, it);
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
       adamax_kernel<false>(p + o, pm + o, pv + o, g + o, n, c);
     });
   });
@@ -95,9 +96,10 @@ void AdamaxImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double l
     T* pm = detail::data_of<T>(m);
     T* pv = detail::data_of<T>(v);
     const T* g = grad.values.data<T>();
-    detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-      adamax_kernel<true>(pvar + at, pm + at, pv + at, g + from, n, c);
-    });
+    detail::for_each_row(
+        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+          adamax_kernel<true>(pvar + at, pm + at, pv + at, g + from, n, c);
+        });
   });
 }
 

@@ -11,6 +11,7 @@
 
 #include "tapeflow/autograd/indexed_slices.hpp"
 #include "tapeflow/autograd/variable.hpp"
+#include "tapeflow/core/cpu.hpp"
 #include "tapeflow/core/dispatch.hpp"
 #include "tapeflow/core/parallel.hpp"
 #include "tapeflow/optim/optimizer.hpp"
@@ -28,12 +29,51 @@ inline std::int64_t step_count(OptimizerImpl& optimizer) {
   return optimizer.iterations().read_value_no_record().item<std::int64_t>();
 }
 
+// ---- wider vectors at run time -----------------------------------------------------------------
+// The library is built for the baseline ISA (SSE2 on x86-64). An element rule whose loop, and
+// the lambda that calls it, are marked TAPEFLOW_KERNEL_INLINE is inlined into the wrappers
+// below, where the compiler vectorizes it again for AVX2 or AVX-512; run_simd picks the widest
+// one that simd_level() allows. Element rules are independent per element and FMA contraction is
+// off (meson.build), so every version gives the same bits (tests/optim/simd_test.cpp).
+
+#if defined(__GNUC__)
+#define TAPEFLOW_KERNEL_INLINE __attribute__((always_inline))
+#else
+#define TAPEFLOW_KERNEL_INLINE
+#endif
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+template <class F>
+__attribute__((target("avx2"))) void run_avx2(const F& body) {
+  body();
+}
+template <class F>
+__attribute__((target("avx512f"))) void run_avx512(const F& body) {
+  body();
+}
+#endif
+
+/// Calls body() as compiled for the widest SIMD level in use (see above).
+template <class F>
+void run_simd(tapeflow::detail::SimdLevel level, const F& body) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  if (level == tapeflow::detail::SimdLevel::avx512) return run_avx512(body);
+  if (level == tapeflow::detail::SimdLevel::avx2) return run_avx2(body);
+#endif
+  (void)level;
+  body();
+}
+
 /// Calls f(offset, count) over consecutive chunks covering [0, n): one chunk on the calling
-/// thread for small tensors, else one per thread (tapeflow::set_num_threads). The element rules
-/// are independent per element, so any split gives bit-identical results.
+/// thread for small tensors, else one per thread (tapeflow::set_num_threads), each at the widest
+/// SIMD level (f must be TAPEFLOW_KERNEL_INLINE to gain from it). The element rules are
+/// independent per element, so any split gives bit-identical results.
 template <class F>
 void for_each_chunk(std::size_t n, F&& f) {
-  auto body = [&f](std::size_t begin, std::size_t end) { f(begin, end - begin); };
+  const tapeflow::detail::SimdLevel level = tapeflow::detail::simd_level();
+  auto body = [&f, level](std::size_t begin, std::size_t end) {
+    run_simd(level, [&]() TAPEFLOW_KERNEL_INLINE { f(begin, end - begin); });
+  };
   tapeflow::detail::parallel_for(n, tapeflow::detail::kElementwiseMinChunk, body);
 }
 
@@ -46,22 +86,26 @@ T* offset(T* p, std::size_t offset) {
 /// Calls f(var_offset, values_offset, row_size) for each row of a sparse gradient whose indices
 /// are unique int64 (the base's guarantee): row `indices[r]` of the variable pairs with row r of
 /// `values`.
+/// Runs at the widest SIMD level, like for_each_chunk.
 template <class F>
 void for_each_row(const IndexedSlices& grad, F&& f) {
   const std::size_t rows = grad.indices.size();
   if (rows == 0) return;
   const std::size_t row_size = grad.values.size() / rows;
   const std::int64_t* indices = grad.indices.data<std::int64_t>();
-  for (std::size_t r = 0; r < rows; ++r) {
-    f(static_cast<std::size_t>(indices[r]) * row_size, r * row_size, row_size);
-  }
+  run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
+    for (std::size_t r = 0; r < rows; ++r) {
+      f(static_cast<std::size_t>(indices[r]) * row_size, r * row_size, row_size);
+    }
+  });
 }
 
 /// For sparse rules that also touch the rows without a gradient (Adam): fills `map` so that
 /// map[row] is the row of `values` for variable row `row`, or -1, for a variable of `rows` rows,
 /// and returns map.data(). Kept by the caller between steps, the buffer stops allocating once it
 /// has grown to the largest variable.
-inline const std::int64_t* build_row_map(std::vector<std::int64_t>& map, const IndexedSlices& grad,
+inline const std::int64_t* build_row_map(std::vector<std::int64_t>& map,
+                                         const IndexedSlices& grad,
                                          std::size_t rows) {
   if (map.size() < rows) map.resize(rows);
   std::fill_n(map.begin(), rows, std::int64_t{-1});

@@ -60,7 +60,7 @@ Coefficients<T> coefficients(double lr, double beta_1, double beta_2, double eps
 
 /// The var update from this step's m and v.
 template <class T>
-inline T nadam_step(T g, T m, T v, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline T nadam_step(T g, T m, T v, const Coefficients<T>& c) {
   const T g_prime = g / c.one_minus_schedule_new;
   const T m_prime = m / c.one_minus_schedule_next;
   const T v_prime = v / c.v_denominator;
@@ -69,7 +69,8 @@ inline T nadam_step(T g, T m, T v, const Coefficients<T>& c) {
 }
 
 template <class T>
-void dense_kernel(T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void dense_kernel(
+    T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T mi = c.beta_1 * m[i] + c.one_minus_beta_1 * gi;
@@ -82,7 +83,8 @@ void dense_kernel(T* var, T* m, T* v, const T* g, std::size_t n, const Coefficie
 
 // One listed row, after every row of m and v decayed.
 template <class T>
-void row_kernel(T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void row_kernel(
+    T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T mi = m[i] + gi * c.one_minus_beta_1;
@@ -94,7 +96,7 @@ void row_kernel(T* var, T* m, T* v, const T* g, std::size_t n, const Coefficient
 }
 
 template <class T>
-void scale_in_place(T* x, std::size_t n, T factor) {
+TAPEFLOW_KERNEL_INLINE inline void scale_in_place(T* x, std::size_t n, T factor) {
   for (std::size_t i = 0; i < n; ++i) x[i] *= factor;
 }
 
@@ -187,7 +189,7 @@ void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     const T* g = grad.data<T>();
     const auto c = coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
                                    momentum_decay(), cache_before_step_, it);
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
       dense_kernel(p + o, pm + o, pv + o, g + o, n, c);
     });
   });
@@ -212,9 +214,10 @@ void NadamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr
     const T* g = grad.values.data<T>();
     scale_in_place(pm, var.size(), c.beta_1);
     scale_in_place(pv, var.size(), c.beta_2);
-    detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-      row_kernel(pvar + at, pm + at, pv + at, g + from, n, c);
-    });
+    detail::for_each_row(
+        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+          row_kernel(pvar + at, pm + at, pv + at, g + from, n, c);
+        });
   });
 }
 

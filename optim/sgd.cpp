@@ -13,13 +13,14 @@ namespace {
 constexpr const char* kClassName = "SGD";
 
 template <class T>
-void sgd_kernel(T* var, const T* g, std::size_t n, T lr) {
+TAPEFLOW_KERNEL_INLINE inline void sgd_kernel(T* var, const T* g, std::size_t n, T lr) {
   for (std::size_t i = 0; i < n; ++i) var[i] -= lr * g[i];
 }
 
 // TF's ApplyKerasMomentum.
 template <class T>
-void momentum_kernel(T* var, T* m, const T* g, std::size_t n, T lr, T mu, bool nesterov) {
+TAPEFLOW_KERNEL_INLINE inline void momentum_kernel(
+    T* var, T* m, const T* g, std::size_t n, T lr, T mu, bool nesterov) {
   if (nesterov) {
     for (std::size_t i = 0; i < n; ++i) {
       const T mi = m[i] * mu - g[i] * lr;
@@ -71,12 +72,13 @@ void SGDImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
       Variable m_slot = get_slot(var, "momentum");
       T* m = detail::data_of<T>(m_slot);
       const T mu = static_cast<T>(momentum_);
-      detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+      detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
         momentum_kernel(v + o, m + o, g + o, n, lr, mu, nesterov_);
       });
     } else {
-      detail::for_each_chunk(var.size(),
-                             [&](std::size_t o, std::size_t n) { sgd_kernel(v + o, g + o, n, lr); });
+      detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+        sgd_kernel(v + o, g + o, n, lr);
+      });
     }
   });
 }
@@ -91,13 +93,14 @@ void SGDImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t
       Variable m_slot = get_slot(var, "momentum");
       T* m = detail::data_of<T>(m_slot);
       const T mu = static_cast<T>(momentum_);
-      detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-        momentum_kernel(v + at, m + at, g + from, n, lr, mu, nesterov_);
-      });
+      detail::for_each_row(
+          grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+            momentum_kernel(v + at, m + at, g + from, n, lr, mu, nesterov_);
+          });
     } else {
-      detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-        sgd_kernel(v + at, g + from, n, lr);
-      });
+      detail::for_each_row(grad,
+                           [&](std::size_t at, std::size_t from, std::size_t n)
+                               TAPEFLOW_KERNEL_INLINE { sgd_kernel(v + at, g + from, n, lr); });
     }
   });
 }
