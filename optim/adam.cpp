@@ -36,13 +36,13 @@ Coefficients<T> coefficients(double lr_t, double beta_1, double beta_2, double e
 // (__restrict) and the coefficients are read once: with vhat, GCC otherwise needs more run-time
 // alias checks than it allows (vect-max-version-for-alias-checks) and leaves the loop scalar.
 template <bool kAmsgrad, class T>
-void dense_kernel(T* __restrict var,
-                  T* __restrict m,
-                  T* __restrict v,
-                  T* __restrict vhat,
-                  const T* __restrict g,
-                  std::size_t n,
-                  const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void dense_kernel(T* __restrict var,
+                                                T* __restrict m,
+                                                T* __restrict v,
+                                                T* __restrict vhat,
+                                                const T* __restrict g,
+                                                std::size_t n,
+                                                const Coefficients<T>& c) {
   const T one_minus_beta_1 = c.one_minus_beta_1;
   const T one_minus_beta_2 = c.one_minus_beta_2;
   const T alpha = c.alpha;
@@ -63,8 +63,8 @@ void dense_kernel(T* __restrict var,
 
 // V2's sparse rule on one row: decay, add the gradient when the row has one, move var.
 template <bool kAmsgrad, bool kHasGrad, class T>
-void sparse_row_kernel(T* var, T* m, T* v, T* vhat, const T* g, std::size_t n,
-                       const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void sparse_row_kernel(
+    T* var, T* m, T* v, T* vhat, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     T mi = m[i] * c.beta_1;
     T vi = v[i] * c.beta_2;
@@ -84,8 +84,15 @@ void sparse_row_kernel(T* var, T* m, T* v, T* vhat, const T* g, std::size_t n,
 
 // Every row of the variable; `slice_of[row]` is its row in `g`, or -1 (no gradient).
 template <bool kAmsgrad, class T>
-void sparse_kernel(T* var, T* m, T* v, T* vhat, const T* g, const std::int64_t* slice_of,
-                   std::size_t rows, std::size_t row_size, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void sparse_kernel(T* var,
+                                                 T* m,
+                                                 T* v,
+                                                 T* vhat,
+                                                 const T* g,
+                                                 const std::int64_t* slice_of,
+                                                 std::size_t rows,
+                                                 std::size_t row_size,
+                                                 const Coefficients<T>& c) {
   for (std::size_t row = 0; row < rows; ++row) {
     const std::size_t at = row * row_size;
     T* vhat_at = kAmsgrad ? vhat + at : nullptr;
@@ -148,7 +155,7 @@ void AdamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pv = detail::data_of<T>(v);
     const T* g = grad.data<T>();
     T* ph = amsgrad_ ? detail::data_of<T>(vhat) : nullptr;
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
       if (ph != nullptr) {
         dense_kernel<true>(p + o, pm + o, pv + o, ph + o, g + o, n, c);
       } else {
@@ -173,11 +180,14 @@ void AdamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_
     T* pm = detail::data_of<T>(m);
     T* pv = detail::data_of<T>(v);
     const T* g = grad.values.data<T>();
-    if (amsgrad_) {
-      sparse_kernel<true>(p, pm, pv, detail::data_of<T>(vhat), g, slice_of, rows, row_size, c);
-    } else {
-      sparse_kernel<false>(p, pm, pv, static_cast<T*>(nullptr), g, slice_of, rows, row_size, c);
-    }
+    T* ph = amsgrad_ ? detail::data_of<T>(vhat) : nullptr;
+    detail::run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
+      if (amsgrad_) {
+        sparse_kernel<true>(p, pm, pv, ph, g, slice_of, rows, row_size, c);
+      } else {
+        sparse_kernel<false>(p, pm, pv, ph, g, slice_of, rows, row_size, c);
+      }
+    });
   });
 }
 

@@ -3,10 +3,6 @@
 #include <cmath>
 #include <cstddef>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "tapeflow/core/check.hpp"
 #include "tapeflow/optim/config_reader.hpp"
 #include "tapeflow/optim/kernels.hpp"
@@ -24,26 +20,26 @@ struct Coefficients {
 
 /// x^(-p); the default p = -0.5 is a square root (TF special-cases it too).
 template <bool kSqrt, class T>
-inline T neg_power(T x, T p) {
+TAPEFLOW_KERNEL_INLINE inline T neg_power(T x, T p) {
   return kSqrt ? std::sqrt(x) : std::pow(x, -p);
 }
 
-// ---- the kernel, on [begin, end) of var, acc, linear and g, in place ---------------------------
-// The scalar form is the reference and the whole rule for p != -0.5 (pow has no SIMD form that
-// rounds as std::pow does). For the √ form the SSE2 forms below do the same IEEE operations in the
-// same order, so every element gets the same bits either way. Written with intrinsics because GCC
-// does not vectorize the scalar loop: it sinks the division into the |linear| > l1 branch and
-// cannot if-convert it there (a division may trap).
+// ---- the kernel, on [0, n) of var, acc, linear and g, in place --------------------------------
+// Written once, as the scalar rule. GCC vectorizes the √ form only because this file is built
+// with -fno-trapping-math (root meson.build): otherwise it sinks the division into the
+// |linear| > l1 branch and will not if-convert it there, since a division may trap. The flag
+// changes no value; pow (p != -0.5) stays scalar. The restrict pointers and the local copy of
+// the coefficients spare the loop GCC's runtime alias checks.
 
 template <bool kSqrt, bool kShrinkage, class T>
-void ftrl_scalar(T* var,
-                 T* acc,
-                 T* linear,
-                 const T* g,
-                 std::size_t begin,
-                 std::size_t end,
-                 const Coefficients<T>& c) {
-  for (std::size_t i = begin; i < end; ++i) {
+TAPEFLOW_KERNEL_INLINE inline void ftrl_kernel(T* __restrict var,
+                                               T* __restrict acc,
+                                               T* __restrict linear,
+                                               const T* __restrict g,
+                                               std::size_t n,
+                                               const Coefficients<T>& coefficients) {
+  const Coefficients<T> c = coefficients;
+  for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T w = var[i];
     const T g_s = kShrinkage ? gi + T(2) * c.shrinkage * w : gi;
@@ -59,96 +55,17 @@ void ftrl_scalar(T* var,
   }
 }
 
-// In the vector forms sign·l1 is a select of l1 or −l1 by lin > 0: where it is used,
-// |lin| > l1 >= 0 rules out lin = 0 and NaN, so sign is ±1 and sign·l1 is exactly ±l1. A lane
-// that keeps 0 is cleared with a mask (+0, as T(0)).
-
-template <bool kShrinkage>
-void ftrl_sqrt_kernel(float* var,
-                      float* acc,
-                      float* linear,
-                      const float* g,
-                      std::size_t n,
-                      const Coefficients<float>& c) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128 lr = _mm_set1_ps(c.lr);
-  const __m128 l1 = _mm_set1_ps(c.l1);
-  const __m128 neg_l1 = _mm_set1_ps(-c.l1);
-  const __m128 two_l2 = _mm_set1_ps(2.0f * c.l2);
-  const __m128 two_shrinkage = _mm_set1_ps(2.0f * c.shrinkage);
-  const __m128 abs_mask = _mm_castsi128_ps(_mm_set1_epi32(0x7fffffff));
-  const __m128 zero = _mm_setzero_ps();
-  for (; i + 4 <= n; i += 4) {
-    const __m128 gi = _mm_loadu_ps(g + i);
-    const __m128 w = _mm_loadu_ps(var + i);
-    const __m128 g_s = kShrinkage ? _mm_add_ps(gi, _mm_mul_ps(two_shrinkage, w)) : gi;
-    const __m128 a = _mm_loadu_ps(acc + i);
-    const __m128 new_acc = _mm_add_ps(a, _mm_mul_ps(gi, gi));
-    const __m128 new_pow = _mm_sqrt_ps(new_acc);
-    const __m128 sigma = _mm_div_ps(_mm_sub_ps(new_pow, _mm_sqrt_ps(a)), lr);
-    const __m128 lin = _mm_add_ps(_mm_loadu_ps(linear + i), _mm_sub_ps(g_s, _mm_mul_ps(sigma, w)));
-    _mm_storeu_ps(linear + i, lin);
-    const __m128 quad = _mm_add_ps(_mm_div_ps(new_pow, lr), two_l2);
-    const __m128 positive = _mm_cmpgt_ps(lin, zero);
-    const __m128 sign_l1 = _mm_or_ps(_mm_and_ps(positive, l1), _mm_andnot_ps(positive, neg_l1));
-    const __m128 shrunk = _mm_div_ps(_mm_sub_ps(sign_l1, lin), quad);
-    const __m128 keep = _mm_cmpgt_ps(_mm_and_ps(lin, abs_mask), l1);
-    _mm_storeu_ps(var + i, _mm_and_ps(keep, shrunk));
-    _mm_storeu_ps(acc + i, new_acc);
-  }
-#endif
-  ftrl_scalar<true, kShrinkage>(var, acc, linear, g, i, n, c);
-}
-
-template <bool kShrinkage>
-void ftrl_sqrt_kernel(double* var,
-                      double* acc,
-                      double* linear,
-                      const double* g,
-                      std::size_t n,
-                      const Coefficients<double>& c) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128d lr = _mm_set1_pd(c.lr);
-  const __m128d l1 = _mm_set1_pd(c.l1);
-  const __m128d neg_l1 = _mm_set1_pd(-c.l1);
-  const __m128d two_l2 = _mm_set1_pd(2.0 * c.l2);
-  const __m128d two_shrinkage = _mm_set1_pd(2.0 * c.shrinkage);
-  const __m128d abs_mask = _mm_castsi128_pd(_mm_set1_epi64x(0x7fffffffffffffff));
-  const __m128d zero = _mm_setzero_pd();
-  for (; i + 2 <= n; i += 2) {
-    const __m128d gi = _mm_loadu_pd(g + i);
-    const __m128d w = _mm_loadu_pd(var + i);
-    const __m128d g_s = kShrinkage ? _mm_add_pd(gi, _mm_mul_pd(two_shrinkage, w)) : gi;
-    const __m128d a = _mm_loadu_pd(acc + i);
-    const __m128d new_acc = _mm_add_pd(a, _mm_mul_pd(gi, gi));
-    const __m128d new_pow = _mm_sqrt_pd(new_acc);
-    const __m128d sigma = _mm_div_pd(_mm_sub_pd(new_pow, _mm_sqrt_pd(a)), lr);
-    const __m128d lin = _mm_add_pd(_mm_loadu_pd(linear + i), _mm_sub_pd(g_s, _mm_mul_pd(sigma, w)));
-    _mm_storeu_pd(linear + i, lin);
-    const __m128d quad = _mm_add_pd(_mm_div_pd(new_pow, lr), two_l2);
-    const __m128d positive = _mm_cmpgt_pd(lin, zero);
-    const __m128d sign_l1 = _mm_or_pd(_mm_and_pd(positive, l1), _mm_andnot_pd(positive, neg_l1));
-    const __m128d shrunk = _mm_div_pd(_mm_sub_pd(sign_l1, lin), quad);
-    const __m128d keep = _mm_cmpgt_pd(_mm_and_pd(lin, abs_mask), l1);
-    _mm_storeu_pd(var + i, _mm_and_pd(keep, shrunk));
-    _mm_storeu_pd(acc + i, new_acc);
-  }
-#endif
-  ftrl_scalar<true, kShrinkage>(var, acc, linear, g, i, n, c);
-}
-
 template <class T>
-void ftrl_update(T* var, T* acc, T* linear, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void ftrl_update(
+    T* var, T* acc, T* linear, const T* g, std::size_t n, const Coefficients<T>& c) {
   const bool sqrt_form = c.power == T(-0.5);
   const bool shrinkage = c.shrinkage > T(0);
   if (sqrt_form) {
-    shrinkage ? ftrl_sqrt_kernel<true>(var, acc, linear, g, n, c)
-              : ftrl_sqrt_kernel<false>(var, acc, linear, g, n, c);
+    shrinkage ? ftrl_kernel<true, true>(var, acc, linear, g, n, c)
+              : ftrl_kernel<true, false>(var, acc, linear, g, n, c);
   } else {
-    shrinkage ? ftrl_scalar<false, true>(var, acc, linear, g, 0, n, c)
-              : ftrl_scalar<false, false>(var, acc, linear, g, 0, n, c);
+    shrinkage ? ftrl_kernel<false, true>(var, acc, linear, g, n, c)
+              : ftrl_kernel<false, false>(var, acc, linear, g, n, c);
   }
 }
 
@@ -232,7 +149,7 @@ void FtrlImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pl = detail::data_of<T>(linear);
     const T* g = grad.data<T>();
     const auto c = coefficients<T>(lr_t, l1_, l2_, beta_, l2_shrinkage_, learning_rate_power_);
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
       ftrl_update(p + o, pa + o, pl + o, g + o, n, c);
     });
   });
@@ -248,9 +165,10 @@ void FtrlImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_
     T* a = detail::data_of<T>(acc);
     T* l = detail::data_of<T>(linear);
     const T* g = grad.values.data<T>();
-    detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-      ftrl_update(v + at, a + at, l + at, g + from, n, c);
-    });
+    detail::for_each_row(
+        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+          ftrl_update(v + at, a + at, l + at, g + from, n, c);
+        });
   });
 }
 

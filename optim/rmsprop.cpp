@@ -28,7 +28,8 @@ Coefficients<T> coefficients(double lr_t, double rho, double momentum, double ep
 // The rule without momentum: ε outside the sqrt (V2's Python path) or, kInside, inside it
 // (Keras 2.11+ and 3). `mg` is null unless centered.
 template <bool kCentered, bool kInside, class T>
-void plain_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void plain_kernel(
+    T* var, T* rms, T* mg, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T r = c.rho * rms[i] + c.one_minus_rho * (gi * gi);
@@ -47,13 +48,13 @@ void plain_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Coeffi
 // (__restrict) and the coefficients are read once: centered, GCC otherwise needs more run-time
 // alias checks than it allows (vect-max-version-for-alias-checks) and leaves the loop scalar.
 template <bool kCentered, class T>
-void momentum_kernel(T* __restrict var,
-                     T* __restrict rms,
-                     T* __restrict mom,
-                     T* __restrict mg,
-                     const T* __restrict g,
-                     std::size_t n,
-                     const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void momentum_kernel(T* __restrict var,
+                                                   T* __restrict rms,
+                                                   T* __restrict mom,
+                                                   T* __restrict mg,
+                                                   const T* __restrict g,
+                                                   std::size_t n,
+                                                   const Coefficients<T>& c) {
   const T one_minus_rho = c.one_minus_rho;
   const T momentum = c.momentum;
   const T lr = c.lr;
@@ -76,7 +77,8 @@ void momentum_kernel(T* __restrict var,
 
 // The V2 sparse rule without momentum, on one listed row whose rms (and mg) already decayed.
 template <bool kCentered, class T>
-void plain_row_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Coefficients<T>& c) {
+TAPEFLOW_KERNEL_INLINE inline void plain_row_kernel(
+    T* var, T* rms, T* mg, const T* g, std::size_t n, const Coefficients<T>& c) {
   for (std::size_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T r = rms[i] + (gi * gi) * c.one_minus_rho;
@@ -92,7 +94,7 @@ void plain_row_kernel(T* var, T* rms, T* mg, const T* g, std::size_t n, const Co
 }
 
 template <class T>
-void scale_in_place(T* x, std::size_t n, T factor) {
+TAPEFLOW_KERNEL_INLINE inline void scale_in_place(T* x, std::size_t n, T factor) {
   for (std::size_t i = 0; i < n; ++i) x[i] *= factor;
 }
 
@@ -145,7 +147,7 @@ void RMSpropImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     const T* g = grad.data<T>();
     T* m = momentum_ > 0 ? detail::data_of<T>(mom) : nullptr;
     const bool inside = keras_generation() != KerasGeneration::v2;
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) {
+    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
       T* ao = detail::offset(a, o);
       if (m != nullptr) {
         centered_ ? momentum_kernel<true>(v + o, r + o, m + o, ao, g + o, n, c)
@@ -179,21 +181,23 @@ void RMSpropImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double 
     const T* g = grad.values.data<T>();
     if (momentum_ > 0) {
       T* m = detail::data_of<T>(mom);
-      detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-        T* a_at = a ? a + at : nullptr;
-        centered_ ? momentum_kernel<true>(v + at, r + at, m + at, a_at, g + from, n, c)
-                  : momentum_kernel<false>(v + at, r + at, m + at, a_at, g + from, n, c);
-      });
+      detail::for_each_row(
+          grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+            T* a_at = a ? a + at : nullptr;
+            centered_ ? momentum_kernel<true>(v + at, r + at, m + at, a_at, g + from, n, c)
+                      : momentum_kernel<false>(v + at, r + at, m + at, a_at, g + from, n, c);
+          });
       return;
     }
     // V2 decays every row of the accumulators, then adds the listed rows' gradients.
     scale_in_place(r, var.size(), c.rho);
     if (a) scale_in_place(a, var.size(), c.rho);
-    detail::for_each_row(grad, [&](std::size_t at, std::size_t from, std::size_t n) {
-      T* a_at = a ? a + at : nullptr;
-      centered_ ? plain_row_kernel<true>(v + at, r + at, a_at, g + from, n, c)
-                : plain_row_kernel<false>(v + at, r + at, a_at, g + from, n, c);
-    });
+    detail::for_each_row(
+        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+          T* a_at = a ? a + at : nullptr;
+          centered_ ? plain_row_kernel<true>(v + at, r + at, a_at, g + from, n, c)
+                    : plain_row_kernel<false>(v + at, r + at, a_at, g + from, n, c);
+        });
   });
 }
 
