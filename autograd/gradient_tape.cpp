@@ -170,6 +170,14 @@ void Tape::reset() {
   used_ = false;
 }
 
+void Tape::release_if_spent() {
+  if (persistent_ || !used_) return;
+  entries_.clear();
+  inputs_.clear();
+  dims_.clear();
+  known_.clear();
+}
+
 void Tape::begin_gradient(const char* what) {
   if (used_ && !persistent_) {
     throw_value_error(
@@ -483,6 +491,7 @@ std::vector<Gradient> GradientTape::gradient(const Tensor& target,
   tape_->begin_gradient("gradient");
   auto pause = stop_recording();
   std::vector<Gradient> grads = tape_->backward(target, seed, ids);
+  tape_->release_if_spent();
   if (unconnected_gradients == UnconnectedGradients::ZERO) {
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (!grads[i]) grads[i] = Gradient(zeros_for(sources[i]));
@@ -519,6 +528,7 @@ Tensor GradientTape::jacobian(const Tensor& target, const TensorLike& source,
     Tensor row = g ? g.dense() : zeros_for(source);
     rows.push_back(reshape(row, {1, static_cast<std::int64_t>(source_size)}));
   }
+  tape_->release_if_spent();
   if (!connected && unconnected_gradients == UnconnectedGradients::NONE) return Tensor();
   if (n == 0) return zeros(result_shape, source.dtype());
   return reshape(concat(rows, 0), full_shape);

@@ -92,6 +92,11 @@ class Tape {
                                  const std::vector<std::uint64_t>& sources);
   /// Marks a gradient computation; ValueError on a second one for a non-persistent tape.
   void begin_gradient(const char* what);
+  /// After a non-persistent tape's one gradient computation: drops the recorded ops and the
+  /// tensors their backward functions hold (as TF frees such a tape's resources), so that an
+  /// optimizer step right after `gradient` updates the variables in place instead of copying
+  /// buffers the tape still shared. The watched variables stay listed.
+  void release_if_spent();
 
   std::vector<Variable> watched_variables() const { return watched_variables_; }
 

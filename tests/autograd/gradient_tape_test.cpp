@@ -61,6 +61,28 @@ TEST_CASE("tape: gradient takes a std::vector<Variable>, as model.trainable_vari
   CHECK_ALLCLOSE(grads[1].dense(), f64({3.0}), 0, 0);
 }
 
+TEST_CASE("tape: a spent non-persistent tape lets go of what it recorded") {
+  // The tape's backward functions hold the variable's value (matmul needs W for dx). Once a
+  // non-persistent tape has computed its gradients it drops them, so an optimizer step taken
+  // while the tape is still in scope updates W's buffer in place instead of copying it.
+  Variable w2(reshape(f64({1.0, 2.0, 3.0, 4.0}), {2, 2}), "w2");
+  const Tensor x = reshape(f64({0.5, -1.0, 2.0, 1.0}), {2, 2});
+  for (bool persistent : {false, true}) {
+    CAPTURE(persistent);
+    const void* before = w2.read_value_no_record().raw_data();
+    GradientTape tape(persistent);
+    const Tensor loss = reduce_sum(relu(matmul(x, w2)));
+    const std::vector<Gradient> grads = tape.gradient(loss, std::vector<Variable>{w2});
+    REQUIRE(grads[0]);
+    w2.assign_sub(grads[0].dense() * 0.1);
+    const void* after = w2.read_value_no_record().raw_data();
+    // A persistent tape keeps its record (it may be asked again), so the update copies.
+    CHECK((before == after) == !persistent);
+    if (persistent) CHECK(tape.gradient(loss, std::vector<Variable>{w2})[0]);
+    CHECK(tape.watched_variables().size() == 1);
+  }
+}
+
 TEST_CASE("tape: persistent tape computes several gradients; non-persistent allows one") {
   const Tensor x = f64({1.0, 2.0, 3.0});
   {
