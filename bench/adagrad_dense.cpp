@@ -3,8 +3,8 @@
 // loop on raw arrays, measured in the same run:
 //   - "plain loop": the loop compiled with the project's flags (what a user's own loop gets;
 //     at -O2 GCC keeps sqrt scalar because of errno), the baseline of the ratio column;
-//   - "vectorized loop": the same loop at -O3 -fno-math-errno (GCC vectorizes it): the practical
-//     limit, memory bandwidth.
+//   - "vectorized loop": the same loop at -O3 -fno-math-errno -march=native (GCC vectorizes it
+//     for this CPU): the practical limit, memory bandwidth.
 // Shapes (variables x elements): 1 x 10M, 100 x 100k, 1 x 1M. The loops run on one thread;
 // tapeflow on --threads N (tapeflow::set_num_threads; default 1).
 // Before timing, a few steps on a small vector check that tapeflow and the plain loop agree.
@@ -122,7 +122,7 @@ void run_shape(bench::Table& table,
             -1,
             -1,
             note("the baseline", samples[0]));
-  table.row(label + ": vectorized loop (-O3 -fno-math-errno)",
+  table.row(label + ": vectorized loop (-O3 -fno-math-errno -march=native)",
             samples[1].median() * ms,
             "ms/step",
             samples[1].median() / base,

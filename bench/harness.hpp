@@ -110,6 +110,26 @@ inline std::vector<Samples> interleaved_samples(int warmup, int repeats,
   return samples;
 }
 
+/// As interleaved_samples, but each round calls every body `block` times in a row and times all
+/// but the first call: the steady state of a training loop, where a step follows a step of the
+/// same model, rather than a step whose caches the previous case just flushed. `repeats` timed
+/// calls per body in all.
+inline std::vector<Samples> interleaved_block_samples(
+    int warmup, int repeats, int block, const std::vector<std::function<void()>>& bodies) {
+  for (int i = 0; i < warmup; ++i) {
+    for (const auto& body : bodies) body();
+  }
+  std::vector<Samples> samples(bodies.size());
+  const int timed_per_block = block > 1 ? block - 1 : 1;
+  for (int done = 0; done < repeats; done += timed_per_block) {
+    for (std::size_t b = 0; b < bodies.size(); ++b) {
+      if (block > 1) bodies[b]();  // the untimed first call of the block
+      for (int k = 0; k < timed_per_block; ++k) time_once(bodies[b], samples[b]);
+    }
+  }
+  return samples;
+}
+
 /// For the table's note column: how many timed calls ran unpreempted, and a warning when the
 /// median had to include preempted calls.
 inline std::string preemption_note(const Samples& samples) {
