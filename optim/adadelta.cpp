@@ -58,15 +58,9 @@ void AdadeltaImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
     T* pg = detail::data_of<T>(ag);
     T* pv = detail::data_of<T>(av);
     const T* g = grad.data<T>();
+    const T lr = static_cast<T>(lr_t), rho = static_cast<T>(rho_), eps = static_cast<T>(epsilon_);
     detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
-      adadelta_kernel(p + o,
-                      pg + o,
-                      pv + o,
-                      g + o,
-                      n,
-                      static_cast<T>(lr_t),
-                      static_cast<T>(rho_),
-                      static_cast<T>(epsilon_));
+      adadelta_kernel(p + o, pg + o, pv + o, g + o, n, lr, rho, eps);
     });
   });
 }
@@ -80,16 +74,10 @@ void AdadeltaImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double
     T* a = detail::data_of<T>(ag);
     T* u = detail::data_of<T>(av);
     const T* g = grad.values.data<T>();
+    const T lr = static_cast<T>(lr_t), rho = static_cast<T>(rho_), eps = static_cast<T>(epsilon_);
     detail::for_each_row(
         grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
-          adadelta_kernel(v + at,
-                          a + at,
-                          u + at,
-                          g + from,
-                          n,
-                          static_cast<T>(lr_t),
-                          static_cast<T>(rho_),
-                          static_cast<T>(epsilon_));
+          adadelta_kernel(v + at, a + at, u + at, g + from, n, lr, rho, eps);
         });
   });
 }
