@@ -105,6 +105,7 @@ Tape::~Tape() {
 }
 
 void Tape::set_recording(bool on) {
+  on = on && !spent_;  // ending a pause does not revive a spent tape
   if (on == recording_) return;
   recording_ = on;
   recording_tapes += on ? 1 : -1;
@@ -112,11 +113,11 @@ void Tape::set_recording(bool on) {
 
 void Tape::watch_tensor(const Tensor& tensor) {
   if (!tensor) throw_value_error("GradientTape.watch: the tensor is none");
-  if (is_floating(tensor.dtype())) known_.insert(tensor.id());
+  if (is_floating(tensor.dtype()) && !spent_) known_.insert(tensor.id());
 }
 
 void Tape::watch_variable(const Variable& variable) {
-  if (!is_floating(variable.dtype())) return;
+  if (!is_floating(variable.dtype()) || spent_) return;
   if (known_.insert(variable.id())) watched_variables_.push_back(variable);
 }
 
@@ -168,10 +169,16 @@ void Tape::reset() {
   known_.clear();
   watched_variables_.clear();
   used_ = false;
+  if (spent_) {
+    spent_ = false;
+    set_recording(true);
+  }
 }
 
 void Tape::release_if_spent() {
   if (persistent_ || !used_) return;
+  spent_ = true;
+  set_recording(false);
   entries_.clear();
   inputs_.clear();
   dims_.clear();
@@ -463,6 +470,19 @@ void check_source(const char* what, const TensorLike& source, std::size_t index)
 
 Tensor zeros_for(const TensorLike& source) { return zeros(source.shape(), source.dtype()); }
 
+/// Releases a non-persistent tape when the gradient computation ends, returned or thrown. Made
+/// before the recording pause, so it runs after the pause has ended.
+class ReleaseWhenSpent {
+ public:
+  explicit ReleaseWhenSpent(detail::Tape& tape) : tape_(tape) {}
+  ~ReleaseWhenSpent() { tape_.release_if_spent(); }
+  ReleaseWhenSpent(const ReleaseWhenSpent&) = delete;
+  ReleaseWhenSpent& operator=(const ReleaseWhenSpent&) = delete;
+
+ private:
+  detail::Tape& tape_;
+};
+
 }  // namespace
 
 std::vector<Gradient> GradientTape::gradient(const Tensor& target,
@@ -489,9 +509,9 @@ std::vector<Gradient> GradientTape::gradient(const Tensor& target,
     seed = ones_like(target);
   }
   tape_->begin_gradient("gradient");
+  const ReleaseWhenSpent release(*tape_);
   auto pause = stop_recording();
   std::vector<Gradient> grads = tape_->backward(target, seed, ids);
-  tape_->release_if_spent();
   if (unconnected_gradients == UnconnectedGradients::ZERO) {
     for (std::size_t i = 0; i < grads.size(); ++i) {
       if (!grads[i]) grads[i] = Gradient(zeros_for(sources[i]));
@@ -505,6 +525,7 @@ Tensor GradientTape::jacobian(const Tensor& target, const TensorLike& source,
   check_target("jacobian", target);
   check_source("jacobian", source, 0);
   tape_->begin_gradient("jacobian");
+  const ReleaseWhenSpent release(*tape_);
   auto pause = stop_recording();
   const Shape source_shape = source.shape();
   const std::size_t source_size = detail::shape_size(source_shape);
@@ -528,7 +549,6 @@ Tensor GradientTape::jacobian(const Tensor& target, const TensorLike& source,
     Tensor row = g ? g.dense() : zeros_for(source);
     rows.push_back(reshape(row, {1, static_cast<std::int64_t>(source_size)}));
   }
-  tape_->release_if_spent();
   if (!connected && unconnected_gradients == UnconnectedGradients::NONE) return Tensor();
   if (n == 0) return zeros(result_shape, source.dtype());
   return reshape(concat(rows, 0), full_shape);

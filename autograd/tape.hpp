@@ -92,10 +92,11 @@ class Tape {
                                  const std::vector<std::uint64_t>& sources);
   /// Marks a gradient computation; ValueError on a second one for a non-persistent tape.
   void begin_gradient(const char* what);
-  /// After a non-persistent tape's one gradient computation: drops the recorded ops and the
-  /// tensors their backward functions hold (as TF frees such a tape's resources), so that an
-  /// optimizer step right after `gradient` updates the variables in place instead of copying
-  /// buffers the tape still shared. The watched variables stay listed.
+  /// After a non-persistent tape's one gradient computation (or its failure): drops the recorded
+  /// ops and the tensors their backward functions hold, and stops recording, as TF does with
+  /// such a tape, so that an optimizer step right after `gradient` updates the variables in place
+  /// instead of copying buffers the tape still shared. The watched variables stay listed;
+  /// reset() makes the tape record again.
   void release_if_spent();
 
   std::vector<Variable> watched_variables() const { return watched_variables_; }
@@ -109,6 +110,7 @@ class Tape {
   bool watch_accessed_variables_;
   bool recording_ = true;
   bool used_ = false;
+  bool spent_ = false;  // released after its one gradient: records and watches nothing more
   std::vector<TapeEntry> entries_;
   std::vector<TapeInput> inputs_;
   std::vector<std::size_t> dims_;

@@ -81,6 +81,36 @@ TEST_CASE("tape: a spent non-persistent tape lets go of what it recorded") {
     if (persistent) CHECK(tape.gradient(loss, std::vector<Variable>{w2})[0]);
     CHECK(tape.watched_variables().size() == 1);
   }
+  // A spent tape records and watches nothing more (as TF's), even while still in scope; reset()
+  // makes it record again.
+  GradientTape tape;
+  const Tensor loss = reduce_sum(matmul(x, w2));
+  CHECK(tape.gradient(loss, std::vector<Variable>{w2})[0]);
+  const Tensor again = reduce_sum(matmul(x, w2));  // reads w2 again
+  tape.watch(w2);
+  CHECK(tape.watched_variables().size() == 1);
+  const void* before = w2.read_value_no_record().raw_data();
+  w2.assign_sub(ones({2, 2}, DType::float64));
+  CHECK(w2.read_value_no_record().raw_data() == before);  // nothing recorded held w2
+  CHECK_THROWS_AS(tape.gradient(again, std::vector<Variable>{w2}), ValueError);
+  tape.reset();
+  const Tensor fresh = reduce_sum(w2 * w2);
+  const std::vector<Gradient> grads = tape.gradient(fresh, std::vector<Variable>{w2});
+  REQUIRE(grads[0]);
+  CHECK_ALLCLOSE(grads[0].dense(), w2.read_value_no_record() * 2.0, 0, 0);
+}
+
+TEST_CASE("tape: a rejected gradient call leaves the tape usable; the accepted one releases it") {
+  Variable w(f64({1.0, 2.0}), "w");
+  GradientTape tape;
+  const Tensor y = reduce_sum(w * w);
+  // A wrongly shaped output gradient is rejected before the tape is used...
+  CHECK_THROWS_AS(tape.gradient(y, std::vector<Variable>{w}, f64({1.0, 2.0})), ValueError);
+  // ...so the one allowed gradient still works, and afterwards the tape holds nothing of w.
+  CHECK(tape.gradient(y, std::vector<Variable>{w})[0]);
+  const void* before = w.read_value_no_record().raw_data();
+  w.assign_add(f64({1.0, 1.0}));
+  CHECK(w.read_value_no_record().raw_data() == before);
 }
 
 TEST_CASE("tape: persistent tape computes several gradients; non-persistent allows one") {
