@@ -1,8 +1,9 @@
 #include "tapeflow/core/cpu.hpp"
 
 #include <atomic>
+#include <cctype>
+#include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <initializer_list>
 
 namespace tapeflow::detail {
@@ -21,14 +22,28 @@ SimdLevel detect() {
 #endif
 }
 
-SimdLevel limit_from_environment() {
-  const char* text = std::getenv("TAPEFLOW_SIMD");
-  if (text != nullptr) {
-    for (SimdLevel level : {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2}) {
-      if (std::strcmp(text, simd_level_name(level)) == 0) return level;
+bool equal_ignoring_case(const char* a, const char* b) {
+  for (; *a != '\0' && *b != '\0'; ++a, ++b) {
+    if (std::tolower(static_cast<unsigned char>(*a)) !=
+        std::tolower(static_cast<unsigned char>(*b))) {
+      return false;
     }
   }
-  return SimdLevel::avx512;  // unset or unknown: no limit
+  return *a == *b;
+}
+
+SimdLevel limit_from_environment() {
+  const char* text = std::getenv("TAPEFLOW_SIMD");
+  if (text == nullptr || *text == '\0') return SimdLevel::avx512;  // no limit
+  for (SimdLevel level :
+       {SimdLevel::scalar, SimdLevel::sse2, SimdLevel::avx2, SimdLevel::avx512}) {
+    if (equal_ignoring_case(text, simd_level_name(level))) return level;
+  }
+  // An environment variable cannot throw at the user: say so once, and set no limit.
+  std::fprintf(stderr,
+               "tapeflow: ignoring TAPEFLOW_SIMD=%s (expected scalar, sse2, avx2 or avx512)\n",
+               text);
+  return SimdLevel::avx512;
 }
 
 std::atomic<int>& limit() {

@@ -4,6 +4,11 @@
 #include <cmath>
 #include <cstddef>
 
+// SSE2 wherever the compiler targets it (clang-cl too); AVX2 and AVX-512 need GCC-style target
+// attributes.
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__SSE2__) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
 #define TAPEFLOW_X86_SIMD 1
 #include <immintrin.h>
@@ -56,8 +61,8 @@ std::size_t adagrad_no_prefix(T*, T*, const T*, std::size_t, T, T) {
   return 0;
 }
 
-#if defined(TAPEFLOW_X86_SIMD)
-// One body for every width: V is the register type, and the traits below name its operations.
+#if defined(__SSE2__)
+// One body for every width: W lanes, and the arguments name that width's intrinsics.
 #define TAPEFLOW_ADAGRAD_BODY(W, LOAD, STORE, SET1, ADD, SUB, MUL, DIV, SQRT)                     \
   std::size_t i = 0;                                                                             \
   const auto vlr = SET1(lr);                                                                     \
@@ -83,6 +88,7 @@ std::size_t adagrad_sse2(double* var, double* acc, const double* g, std::size_t 
   TAPEFLOW_ADAGRAD_BODY(2, _mm_loadu_pd, _mm_storeu_pd, _mm_set1_pd, _mm_add_pd, _mm_sub_pd,
                         _mm_mul_pd, _mm_div_pd, _mm_sqrt_pd)
 }
+#if defined(TAPEFLOW_X86_SIMD)
 template <bool kInside>
 __attribute__((target("avx2"))) std::size_t adagrad_avx2(float* var, float* acc, const float* g,
                                                          std::size_t n, float lr, float eps) {
@@ -118,24 +124,27 @@ __attribute__((target("avx512f"))) std::size_t adagrad_avx512(double* var, doubl
   TAPEFLOW_ADAGRAD_BODY(8, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_add_pd,
                         _mm512_sub_pd, _mm512_mul_pd, _mm512_div_pd, sqrt_all)
 }
+#endif  // TAPEFLOW_X86_SIMD
 #undef TAPEFLOW_ADAGRAD_BODY
-#endif
+#endif  // __SSE2__
 
 /// The widest form this CPU runs (and tapeflow::detail::simd_level() allows), chosen per call.
 template <bool kInside, class T>
 AdagradPrefix<T> adagrad_prefix() {
-#if defined(TAPEFLOW_X86_SIMD)
   switch (tapeflow::detail::simd_level()) {
+#if defined(TAPEFLOW_X86_SIMD)
     case tapeflow::detail::SimdLevel::avx512:
       return &adagrad_avx512<kInside>;
     case tapeflow::detail::SimdLevel::avx2:
       return &adagrad_avx2<kInside>;
+#endif
+#if defined(__SSE2__)
     case tapeflow::detail::SimdLevel::sse2:
       return &adagrad_sse2<kInside>;
-    case tapeflow::detail::SimdLevel::scalar:
+#endif
+    default:
       break;
   }
-#endif
   return &adagrad_no_prefix<T>;
 }
 

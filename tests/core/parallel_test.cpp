@@ -134,3 +134,29 @@ TEST_CASE("every optimizer's step on 2 threads is bit-identical to 1 thread") {
     CHECK(reduce_max(abs(results[0] - init)).item<float>() > 0);  // the steps did change v
   }
 }
+
+TEST_CASE("sparse Adagrad on 2 threads is bit-identical to 1 thread") {
+  // 4096 listed rows of 64, 3000 of them distinct (the base sums repeats first): enough to split.
+  ThreadCountGuard guard;
+  const std::size_t rows = 3000, width = 64, listed = 4096;
+  const Tensor init = random::uniform({rows, width}, -1.0, 1.0);
+  const Tensor values = random::normal({listed, width});
+  std::vector<std::int64_t> indices(listed);
+  for (std::size_t r = 0; r < listed; ++r) {
+    indices[r] = static_cast<std::int64_t>((r * 7919) % 3000);
+  }
+  const IndexedSlices slices{values, Tensor::from_data(DType::int64, {listed}, indices.data()),
+                             {rows, width}};
+  std::vector<Tensor> results;
+  for (int threads : {1, 2}) {
+    set_num_threads(threads);
+    Variable table(init, "table");
+    optim::Adagrad opt(0.1);
+    for (int step = 0; step < 3; ++step) opt.apply_gradients({{slices, table}});
+    results.push_back(table.value());
+    results.push_back(opt.get_slot(table, "accumulator").value());
+  }
+  CHECK_ALLCLOSE(results[0], results[2], 0, 0);
+  CHECK_ALLCLOSE(results[1], results[3], 0, 0);
+  CHECK(reduce_max(abs(results[0] - init)).item<float>() > 0);
+}

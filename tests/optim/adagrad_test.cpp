@@ -191,7 +191,7 @@ TEST_CASE_TEMPLATE("Adagrad gives the same bits at every SIMD level, dense and s
       CHECK(differing == 0);
     }
   }
-  MESSAGE("widest SIMD level on this CPU: "
+  MESSAGE("SIMD level in use: "
           << std::string(tapeflow::detail::simd_level_name(tapeflow::detail::simd_level())));
 }
 

@@ -101,7 +101,7 @@ std::vector<unsigned char> run(const Factory& factory, DType dtype, bool sparse,
 
 TEST_CASE("every optimizer gives the same bits at every SIMD level, dense and sparse") {
   SimdLimitGuard guard;
-  MESSAGE("widest SIMD level on this CPU: " << std::string(tapeflow::detail::simd_level_name(
+  MESSAGE("SIMD level in use: " << std::string(tapeflow::detail::simd_level_name(
               tapeflow::detail::simd_level())));
   for (const auto& factory : factories()) {
     const std::string name = factory.first;  // no structured binding: CAPTURE captures it
