@@ -112,8 +112,8 @@ inline std::vector<Samples> interleaved_samples(int warmup, int repeats,
 
 /// As interleaved_samples, but each round calls every body `block` times in a row and times all
 /// but the first call: the steady state of a training loop, where a step follows a step of the
-/// same model, rather than a step whose caches the previous case just flushed. `repeats` timed
-/// calls per body in all.
+/// same model, rather than a step whose caches the previous case just flushed. At least
+/// `repeats` timed calls per body (whole blocks).
 inline std::vector<Samples> interleaved_block_samples(
     int warmup, int repeats, int block, const std::vector<std::function<void()>>& bodies) {
   for (int i = 0; i < warmup; ++i) {
