@@ -1,6 +1,5 @@
 #include "tapeflow/optim/adagrad.hpp"
 
-#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -177,13 +176,6 @@ class AdagradRows {
 
 constexpr std::size_t kPrefetchAhead = 8;
 
-/// Rows per thread in a sparse step: a scattered row costs about as much as 4 streamed ones, so
-/// the threshold is a quarter of the dense one's elements.
-inline std::size_t min_rows_per_thread(std::size_t row_size) {
-  return std::max<std::size_t>(1, tapeflow::detail::kElementwiseMinChunk / 4 /
-                                      std::max<std::size_t>(1, row_size));
-}
-
 /// Asks for every cache line of a row (for writing); a hint only, a no-op where unsupported.
 template <class T>
 inline void prefetch_row(T* row, std::size_t size) {
@@ -275,7 +267,7 @@ void AdagradImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double 
         update(v + offset, a + offset, g + r * row_size, row_size);
       }
     };
-    tapeflow::detail::parallel_for(rows, min_rows_per_thread(row_size), body);
+    tapeflow::detail::parallel_for(rows, detail::min_rows_per_thread(row_size), body);
   });
 }
 

@@ -83,21 +83,33 @@ T* offset(T* p, std::size_t offset) {
   return p == nullptr ? nullptr : p + offset;
 }
 
+/// Rows per thread in a sparse step: a scattered row costs about as much as 4 streamed ones, so
+/// the threshold is a quarter of the dense one's elements.
+inline std::size_t min_rows_per_thread(std::size_t row_size) {
+  return std::max<std::size_t>(
+      1, tapeflow::detail::kElementwiseMinChunk / 4 / std::max<std::size_t>(1, row_size));
+}
+
 /// Calls f(var_offset, values_offset, row_size) for each row of a sparse gradient whose indices
 /// are unique int64 (the base's guarantee): row `indices[r]` of the variable pairs with row r of
-/// `values`.
-/// Runs at the widest SIMD level, like for_each_chunk.
+/// `values`. The rows are disjoint, so many of them are split across threads like
+/// for_each_chunk's chunks, and each runs at the widest SIMD level (f must be
+/// TAPEFLOW_KERNEL_INLINE to gain from it).
 template <class F>
 void for_each_row(const IndexedSlices& grad, F&& f) {
   const std::size_t rows = grad.indices.size();
   if (rows == 0) return;
   const std::size_t row_size = grad.values.size() / rows;
   const std::int64_t* indices = grad.indices.data<std::int64_t>();
-  run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
-    for (std::size_t r = 0; r < rows; ++r) {
-      f(static_cast<std::size_t>(indices[r]) * row_size, r * row_size, row_size);
-    }
-  });
+  const tapeflow::detail::SimdLevel level = tapeflow::detail::simd_level();
+  auto body = [&f, level, indices, row_size](std::size_t begin, std::size_t end) {
+    run_simd(level, [&]() TAPEFLOW_KERNEL_INLINE {
+      for (std::size_t r = begin; r < end; ++r) {
+        f(static_cast<std::size_t>(indices[r]) * row_size, r * row_size, row_size);
+      }
+    });
+  };
+  tapeflow::detail::parallel_for(rows, min_rows_per_thread(row_size), body);
 }
 
 /// For sparse rules that also touch the rows without a gradient (Adam): fills `map` so that
