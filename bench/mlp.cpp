@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
     const float loss = bench::mlp_train_step(model, optimizer, variables, x, labels);
     if (!std::isfinite(loss)) ++failures;
   };
-  const std::vector<bench::Samples> samples = bench::interleaved_block_samples(warmup, repeats, kStepsInARow, bodies);
+  const std::vector<bench::Samples> samples =
+      bench::interleaved_block_samples(warmup, repeats, kStepsInARow, bodies);
   const double gemm_seconds = samples[kGemm].median();
   const double forward_seconds = samples[kForward].median();
   const double taped_forward_seconds = samples[kTapedForward].median();

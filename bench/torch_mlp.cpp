@@ -86,7 +86,8 @@ int main(int argc, char** argv) {
       },
       [&] { tapeflow_loss = bench::mlp_train_step(model, optimizer, variables, x, labels); },
   };
-  const std::vector<bench::Samples> samples = bench::interleaved_block_samples(warmup, repeats, kStepsInARow, bodies);
+  const std::vector<bench::Samples> samples =
+      bench::interleaved_block_samples(warmup, repeats, kStepsInARow, bodies);
   const std::size_t before = bench::allocation_count();
   bench::mlp_train_step(model, optimizer, variables, x, labels);
   const double allocs = static_cast<double>(bench::allocation_count() - before);
