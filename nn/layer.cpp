@@ -22,6 +22,23 @@ NameRegistry& name_registry() {
   return registry;
 }
 
+/// Keras's call context: the `training` value of the innermost layer call on this thread.
+thread_local bool current_training = false;
+
+/// Sets current_training for one layer call (when given) and restores it after, also on a throw.
+class TrainingScope {
+ public:
+  explicit TrainingScope(std::optional<bool> training) : saved_(current_training) {
+    if (training) current_training = *training;
+  }
+  ~TrainingScope() { current_training = saved_; }
+  TrainingScope(const TrainingScope&) = delete;
+  TrainingScope& operator=(const TrainingScope&) = delete;
+
+ private:
+  bool saved_;
+};
+
 }  // namespace
 
 std::string to_snake_case(const std::string& name) {
@@ -60,12 +77,17 @@ LayerImpl::LayerImpl(std::string class_name, const std::string& name, DType dtyp
 
 LayerImpl::~LayerImpl() = default;
 
-Tensor LayerImpl::operator()(const Tensor& inputs) {
+Tensor LayerImpl::operator()(const Tensor& inputs, std::optional<bool> training) {
   if (!inputs) {
     detail::throw_value_error("Layer \"{}\": the input is a none tensor", name_);
   }
   maybe_build(inputs.shape());
+  TrainingScope scope(training);
   return call(inputs);
+}
+
+bool LayerImpl::training() {
+  return current_training;
 }
 
 void LayerImpl::maybe_build(const Shape& input_shape) {
@@ -140,14 +162,17 @@ Layer::Layer(std::shared_ptr<LayerImpl> impl) : impl_(std::move(impl)) {
   if (!impl_) detail::throw_value_error("Layer: the layer body is null");
 }
 
-Tensor Layer::operator()(const Tensor& inputs) const { return (*impl_)(inputs); }
+Tensor Layer::operator()(const Tensor& inputs, std::optional<bool> training) const {
+  return (*impl_)(inputs, training);
+}
 
-Tensor Layer::call(const Tensor& inputs) const {
+Tensor Layer::call(const Tensor& inputs, std::optional<bool> training) const {
   if (!impl_->built()) {
     detail::throw_value_error("Layer \"{}\" is not built: call it on a batch, or build(input_shape) "
                               "first",
                               impl_->name());
   }
+  TrainingScope scope(training);
   return impl_->call(inputs);
 }
 

@@ -23,9 +23,13 @@
 //      public:
 //       explicit Scale(const std::string& name = "") : Layer(std::make_shared<ScaleImpl>(name)) {}
 //     };
+//
+// A layer that behaves differently in training (Dropout, BatchNormalization) reads `training()`
+// in `call`: Keras's `training` argument, true under Model::fit and for `layer(x, true)`.
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,12 +69,18 @@ class LayerImpl {
   const Shape& build_input_shape() const { return build_input_shape_; }
 
   /// Keras's __call__: builds from `inputs.shape()` on the first call, then runs `call`.
-  Tensor operator()(const Tensor& inputs);
+  /// `training` is Keras's argument: given, it holds for this call and for the layer calls made
+  /// inside it; omitted, the enclosing layer call's value holds, and outside any call false
+  /// (inference). `call` reads it as training().
+  Tensor operator()(const Tensor& inputs, std::optional<bool> training = std::nullopt);
   /// Builds unless already built. A failed build leaves the layer unbuilt, with no weights.
   void maybe_build(const Shape& input_shape);
 
   /// The forward computation (the layer is built).
   virtual Tensor call(const Tensor& inputs) = 0;
+  /// Keras's `training` for the call in progress on this thread: true under Model::fit and for
+  /// `layer(x, true)` (and the layers it calls), false outside any call.
+  static bool training();
   /// The output shape for an input shape (used by summary; the batch axis is passed through).
   virtual Shape compute_output_shape(const Shape& input_shape) const = 0;
   /// {"name", "trainable", "dtype"}; subclasses append their constructor arguments.
@@ -116,10 +126,11 @@ class Layer {
   /// Wraps a body (for layers written outside the library). ValueError for a null body.
   explicit Layer(std::shared_ptr<LayerImpl> impl);
 
-  /// Builds on the first call, then runs the layer.
-  Tensor operator()(const Tensor& inputs) const;
+  /// Builds on the first call, then runs the layer. `training`: Keras's argument (see
+  /// LayerImpl::operator()); omitted, inherited from the enclosing layer call, else false.
+  Tensor operator()(const Tensor& inputs, std::optional<bool> training = std::nullopt) const;
   /// The forward computation alone; ValueError when the layer is not built yet.
-  Tensor call(const Tensor& inputs) const;
+  Tensor call(const Tensor& inputs, std::optional<bool> training = std::nullopt) const;
   /// Builds the layer for `input_shape` (batch axis first); nothing when already built.
   void build(const Shape& input_shape) const;
   bool built() const;

@@ -222,7 +222,7 @@ std::map<std::string, double> Model::evaluate(const Tensor& x, const Tensor& y, 
     const std::size_t begin = s * step, size = std::min(step, n - begin);
     const Tensor xb = take_rows(x, Tensor(), begin, size);
     const Tensor yb = take_rows(y, Tensor(), begin, size);
-    const Tensor y_pred = stop_gradient((*this)(xb));
+    const Tensor y_pred = stop_gradient((*this)(xb, false));
     loss.add(compiled.loss(yb, y_pred).item<double>(), static_cast<double>(size));
     if (s == 0) metrics = make_metrics(compiled, yb, y_pred);
     for (Metric& m : metrics) m.update_state(yb, y_pred);
@@ -266,7 +266,7 @@ History Model::fit(const Tensor& x, const Tensor& y, int epochs, int batch_size,
       std::vector<Gradient> grads;
       {
         GradientTape tape;
-        y_pred = (*this)(xb);
+        y_pred = (*this)(xb, true);
         loss = compiled.loss(yb, y_pred);
         vars = trainable_variables();  // after the call: the first call builds the layers
         grads = tape.gradient(loss, std::vector<TensorLike>(vars.begin(), vars.end()));
@@ -303,7 +303,7 @@ Tensor Model::predict(const Tensor& x, int batch_size) const {
   for (std::size_t begin = 0; begin < n; begin += step) {
     const std::size_t size = std::min(step, n - begin);
     const Tensor batch = (begin == 0 && size == n) ? x : slice_axis(x, 0, begin, size);
-    outputs.push_back(stop_gradient((*this)(batch)));
+    outputs.push_back(stop_gradient((*this)(batch, false)));
   }
   return outputs.size() == 1 ? outputs[0] : concat(outputs, 0);
 }

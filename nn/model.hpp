@@ -70,8 +70,9 @@ class Model : public Layer {
 
   /// Trains for `epochs` passes over (x, y), as Keras's fit. Each step takes the next
   /// batch_size rows (all epochs reshuffle the rows first when `shuffle`, drawing from the
-  /// library's engine), runs the model under a GradientTape, takes the loss (the compiled
-  /// Loss's batch mean) and calls optimizer.apply_gradients(zip(grads, trainable_variables())).
+  /// library's engine), runs the model with training=true under a GradientTape, takes the
+  /// loss (the compiled Loss's batch mean) and calls
+  /// optimizer.apply_gradients(zip(grads, trainable_variables())).
   /// An epoch's "loss" is the mean of the batch losses weighted by batch size; metrics are
   /// running means over the epoch's examples, computed on the same forward pass as the loss.
   /// validation_data = {x_val, y_val} adds "val_loss" and "val_<metric>" (evaluated after each
@@ -85,7 +86,7 @@ class Model : public Layer {
               int verbose = 1, const std::pair<Tensor, Tensor>& validation_data = {},
               bool shuffle = true) const;
 
-  /// The loss and metrics on (x, y), batch by batch without training: {"loss": ...,
+  /// The loss and metrics on (x, y), batch by batch with training=false: {"loss": ...,
   /// "<metric>": ...}. verbose as in fit (1 prints one bar or line). ValueError before compile.
   std::map<std::string, double> evaluate(const Tensor& x, const Tensor& y, int batch_size = 32,
                                          int verbose = 1) const;
@@ -96,8 +97,8 @@ class Model : public Layer {
   std::vector<std::string> metrics_names() const;
 
   /// The model's outputs for `x`, computed batch_size rows at a time and joined along axis 0
-  /// (Keras's predict). The result carries no gradient. ValueError for a scalar x or
-  /// batch_size <= 0.
+  /// (Keras's predict), with training=false. The result carries no gradient. ValueError for a
+  /// scalar x or batch_size <= 0.
   Tensor predict(const Tensor& x, int batch_size = 32) const;
 
   /// Prints Keras's summary table to stdout: one row per layer with its name and class, its

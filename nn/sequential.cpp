@@ -55,7 +55,7 @@ void SequentialImpl::build(const Shape& input_shape) {
 
 Tensor SequentialImpl::call(const Tensor& inputs) {
   Tensor x = inputs;
-  for (const Layer& layer : layers_) x = layer(x);
+  for (const Layer& layer : layers_) x = layer(x, training());
   return x;
 }
 

@@ -34,6 +34,27 @@ class Scale : public nn::Layer {
   int builds() const { return static_cast<ScaleImpl&>(impl()).builds; }
 };
 
+/// y = x; records the `training` value each call saw (and can be told to throw).
+class TrainingProbeImpl : public nn::LayerImpl {
+ public:
+  explicit TrainingProbeImpl(const std::string& name) : LayerImpl("TrainingProbe", name) {}
+  Tensor call(const Tensor& x) override {
+    seen.push_back(training());
+    if (fail) throw ValueError("probe failed");
+    return x;
+  }
+  Shape compute_output_shape(const Shape& s) const override { return s; }
+  std::vector<bool> seen;
+  bool fail = false;
+};
+
+class TrainingProbe : public nn::Layer {
+ public:
+  explicit TrainingProbe(const std::string& name = "")
+      : Layer(std::make_shared<TrainingProbeImpl>(name)) {}
+  TrainingProbeImpl& body() const { return static_cast<TrainingProbeImpl&>(impl()); }
+};
+
 std::vector<std::string> names_of(const std::vector<Variable>& vars) {
   std::vector<std::string> out;
   for (const Variable& v : vars) out.push_back(v.name());
@@ -149,4 +170,45 @@ TEST_CASE("errors: count_params before build, call before build, bad dtype, fail
   CHECK_FALSE(d.built());
   CHECK(d.variables().empty());
   CHECK(d(ones({1, 4})).shape() == Shape{1, 2});
+}
+
+TEST_CASE("training: false by default, explicit per call, inherited by nested layer calls") {
+  nn::clear_session();
+  TrainingProbe probe;
+  const Tensor x = ones({2, 3});
+  probe(x);
+  probe(x, true);
+  probe(x, false);
+  probe.call(x, true);
+  probe.call(x);
+  CHECK(probe.body().seen == std::vector<bool>{false, true, false, true, false});
+  CHECK_FALSE(nn::LayerImpl::training());  // outside any call
+
+  // Sequential passes its value on; an inner explicit value wins for that layer only.
+  TrainingProbe inner;
+  nn::Sequential model({probe, nn::Sequential({inner})});
+  probe.body().seen.clear();
+  model(x, true);
+  model(x);
+  CHECK(probe.body().seen == std::vector<bool>{true, false});
+  CHECK(inner.body().seen == std::vector<bool>{true, false});
+
+  // A call that throws still restores the enclosing value.
+  inner.body().fail = true;
+  CHECK_THROWS_AS(model(x, true), ValueError);
+  CHECK_FALSE(nn::LayerImpl::training());
+}
+
+TEST_CASE("training: fit runs the model with training=true, evaluate and predict with false") {
+  nn::clear_session();
+  TrainingProbe probe;
+  nn::Sequential model({probe, nn::Dense(1)});
+  model.compile(optim::Adagrad(0.01), "mse");
+  const Tensor x = ones({4, 2}), y = zeros({4, 1});
+  model.fit(x, y, /*epochs=*/1, /*batch_size=*/2, /*verbose=*/0);
+  CHECK(probe.body().seen == std::vector<bool>{true, true});
+  probe.body().seen.clear();
+  model.evaluate(x, y, 4, 0);
+  model.predict(x, 4);
+  CHECK(probe.body().seen == std::vector<bool>{false, false});
 }
