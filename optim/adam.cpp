@@ -1,211 +1,107 @@
 #include "tapeflow/optim/adam.hpp"
 
 #include <cmath>
-#include <cstddef>
 
-#include "tapeflow/core/check.hpp"
 #include "tapeflow/optim/config_reader.hpp"
-#include "tapeflow/optim/kernels.hpp"
+#include "tapeflow/optim/rule.hpp"
 
 namespace tapeflow::optim {
-
 namespace {
 
-constexpr const char* kClassName = "Adam";
-constexpr double kDefaultEpsilon = 1e-7;
-
-template <class T>
-struct Coefficients {
-  T alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, eps;
+struct AdamRule : detail::RuleDefaults {
+  static constexpr std::size_t kSlots = 3;
+  static constexpr int kVariants = 2;  // amsgrad
+  static constexpr detail::Sparse kSparse = detail::Sparse::every_row;
+  template <class T>
+  struct Step {
+    int variant;
+    T alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, eps;
+  };
+  template <class T>  // Keras's _prepare_local: powers at t = it + 1
+  static Step<T> step(const detail::StepContext& s) {
+    const ElementwiseImpl& o = s.optimizer;
+    const T b1 = static_cast<T>(o.option(0)), b2 = static_cast<T>(o.option(1));
+    const T t = static_cast<T>(s.it + 1);
+    const T alpha = static_cast<T>(s.lr_t) * (std::sqrt(T(1) - std::pow(b2, t)) /
+                                              (T(1) - std::pow(b1, t)));
+    return {o.flag(3) ? 1 : 0, alpha, b1, T(1) - b1, b2, T(1) - b2, static_cast<T>(o.option(2))};
+  }
+  template <int kV, class T>
+  TAPEFLOW_RULE void update(const Step<T>& c, T g, T& var, T& m, T& v, T& vhat) {
+    const T mi = m + (g - m) * c.one_minus_beta_1;
+    m = mi;
+    T vi = v + (g * g - v) * c.one_minus_beta_2;
+    v = vi;
+    if (kV == 1) vhat = vi = vhat < vi ? vi : vhat;
+    var -= (mi * c.alpha) / (std::sqrt(vi) + c.eps);
+  }
+  // V2's sparse rule on one row: decay, add the gradient when the row has one, move var.
+  template <int kV, bool kHasGrad, class T>
+  TAPEFLOW_RULE void row(const Step<T>& c, T g, T& var, T& m, T& v, T& vhat) {
+    T mi = m * c.beta_1, vi = v * c.beta_2;
+    if (kHasGrad) {
+      mi += g * c.one_minus_beta_1;
+      vi += (g * g) * c.one_minus_beta_2;
+    }
+    m = mi;
+    v = vi;
+    if (kV == 1) vhat = vi = vhat < vi ? vi : vhat;
+    var -= c.alpha * mi / (std::sqrt(vi) + c.eps);
+  }
+  template <int kV, class T>
+  static void every_row(const Step<T>& c, ElementwiseImpl& o, T* var, const T* g, T* const* s,
+                        const Variable& v, const IndexedSlices& grad) {
+    const std::size_t rows = v.shape()[0], size = rows == 0 ? 0 : v.size() / rows;
+    const std::int64_t* of = detail::build_row_map(static_cast<AdamImpl&>(o).row_map, grad, rows);
+    detail::run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
+      for (std::size_t r = 0, at = 0; r < rows; ++r, at += size) {
+        if (of[r] >= 0) {
+          const T* gr = g + static_cast<std::size_t>(of[r]) * size;
+          for (std::size_t j = 0, i = at; j < size; ++j, ++i) {
+            row<kV, true>(c, gr[j], var[i], s[0][i], s[1][i], s[2][i]);
+          }
+        } else {
+          for (std::size_t i = at; i < at + size; ++i) {
+            row<kV, false>(c, T(0), var[i], s[0][i], s[1][i], s[2][i]);
+          }
+        }
+      }
+    });
+  }
 };
 
-/// Keras's _prepare_local: powers at t = it + 1 and the bias-corrected rate, in T.
-template <class T>
-Coefficients<T> coefficients(double lr_t, double beta_1, double beta_2, double epsilon,
-                             std::int64_t it) {
-  const T b1 = static_cast<T>(beta_1);
-  const T b2 = static_cast<T>(beta_2);
-  const T t = static_cast<T>(it + 1);
-  const T b1_power = std::pow(b1, t);
-  const T b2_power = std::pow(b2, t);
-  const T alpha = static_cast<T>(lr_t) * (std::sqrt(T(1) - b2_power) / (T(1) - b1_power));
-  return {alpha, b1, T(1) - b1, b2, T(1) - b2, static_cast<T>(epsilon)};
-}
-
-// TF's ApplyAdam / ApplyAdamWithAmsgrad. `vhat` is null unless amsgrad. The arrays never overlap
-// (__restrict) and the coefficients are read once: with vhat, GCC otherwise needs more run-time
-// alias checks than it allows (vect-max-version-for-alias-checks) and leaves the loop scalar.
-template <bool kAmsgrad, class T>
-TAPEFLOW_KERNEL_INLINE inline void dense_kernel(T* __restrict var,
-                                                T* __restrict m,
-                                                T* __restrict v,
-                                                T* __restrict vhat,
-                                                const T* __restrict g,
-                                                std::size_t n,
-                                                const Coefficients<T>& c) {
-  const T one_minus_beta_1 = c.one_minus_beta_1;
-  const T one_minus_beta_2 = c.one_minus_beta_2;
-  const T alpha = c.alpha;
-  const T eps = c.eps;
-  for (std::size_t i = 0; i < n; ++i) {
-    const T gi = g[i];
-    const T mi = m[i] + (gi - m[i]) * one_minus_beta_1;
-    m[i] = mi;
-    T vi = v[i] + (gi * gi - v[i]) * one_minus_beta_2;
-    v[i] = vi;
-    if (kAmsgrad) {
-      vi = vhat[i] < vi ? vi : vhat[i];
-      vhat[i] = vi;
-    }
-    var[i] -= (mi * alpha) / (std::sqrt(vi) + eps);
-  }
-}
-
-// V2's sparse rule on one row: decay, add the gradient when the row has one, move var.
-template <bool kAmsgrad, bool kHasGrad, class T>
-TAPEFLOW_KERNEL_INLINE inline void sparse_row_kernel(
-    T* var, T* m, T* v, T* vhat, const T* g, std::size_t n, const Coefficients<T>& c) {
-  for (std::size_t i = 0; i < n; ++i) {
-    T mi = m[i] * c.beta_1;
-    T vi = v[i] * c.beta_2;
-    if (kHasGrad) {
-      mi += g[i] * c.one_minus_beta_1;
-      vi += (g[i] * g[i]) * c.one_minus_beta_2;
-    }
-    m[i] = mi;
-    v[i] = vi;
-    if (kAmsgrad) {
-      vi = vhat[i] < vi ? vi : vhat[i];
-      vhat[i] = vi;
-    }
-    var[i] -= c.alpha * mi / (std::sqrt(vi) + c.eps);
-  }
-}
-
-// Every row of the variable; `slice_of[row]` is its row in `g`, or -1 (no gradient).
-template <bool kAmsgrad, class T>
-TAPEFLOW_KERNEL_INLINE inline void sparse_kernel(T* var,
-                                                 T* m,
-                                                 T* v,
-                                                 T* vhat,
-                                                 const T* g,
-                                                 const std::int64_t* slice_of,
-                                                 std::size_t rows,
-                                                 std::size_t row_size,
-                                                 const Coefficients<T>& c) {
-  for (std::size_t row = 0; row < rows; ++row) {
-    const std::size_t at = row * row_size;
-    T* vhat_at = kAmsgrad ? vhat + at : nullptr;
-    if (slice_of[row] >= 0) {
-      const T* g_row = g + static_cast<std::size_t>(slice_of[row]) * row_size;
-      sparse_row_kernel<kAmsgrad, true>(var + at, m + at, v + at, vhat_at, g_row, row_size, c);
-    } else {
-      sparse_row_kernel<kAmsgrad, false>(var + at, m + at, v + at, vhat_at, g, row_size, c);
-    }
-  }
-}
+const OptionSpec kOptions[] = {
+    {"beta_1", 0.9, 0, 1},
+    {"beta_2", 0.999, 0, 1},
+    {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true},
+    {"amsgrad", 0.0, 0, 1, nullptr, true},
+};
+const SlotSpec kSlots[] = {{"m"}, {"v"}, {"vhat", -1, 3}};
+const OptimizerSpec kSpec =
+    detail::with_kernels<AdamRule>({"Adam", 0.001, kOptions, 4, kSlots, 3});
 
 }  // namespace
 
-AdamImpl::AdamImpl(LearningRate learning_rate, double beta_1, double beta_2, double epsilon,
-                   bool amsgrad, std::string name, const Config& kwargs)
-    : OptimizerImpl(kClassName, std::move(name), std::move(learning_rate), kwargs),
-      beta_1_(beta_1),
-      beta_2_(beta_2),
-      epsilon_(epsilon == 0 ? kDefaultEpsilon : epsilon),
-      amsgrad_(amsgrad) {}
-
-Config AdamImpl::get_config() const {
-  Config config = OptimizerImpl::get_config();
-  config["beta_1"] = beta_1_;
-  config["beta_2"] = beta_2_;
-  config["epsilon"] = epsilon_;
-  config["amsgrad"] = amsgrad_;
-  return config;
-}
-
 std::vector<Tensor> AdamImpl::normalize_weight_list(const std::vector<Tensor>& weights,
                                                     std::size_t own) const {
-  // Keras v1 Adam saved vhat even without amsgrad: 3n + 1 weights where V2 has 2n + 1.
   const std::size_t num_vars = own == 0 ? 0 : (own - 1) / 2;
   if (weights.size() == 3 * num_vars + 1 && weights.size() > own) {
     return std::vector<Tensor>(weights.begin(), weights.begin() + static_cast<std::ptrdiff_t>(own));
   }
-  return OptimizerImpl::normalize_weight_list(weights, own);
-}
-
-void AdamImpl::create_slots(const std::vector<Variable>& var_list) {
-  for (const Variable& var : var_list) add_slot(var, "m");
-  for (const Variable& var : var_list) add_slot(var, "v");
-  if (amsgrad_) {
-    for (const Variable& var : var_list) add_slot(var, "vhat");
-  }
-}
-
-void AdamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
-  Variable m = get_slot(var, "m");
-  Variable v = get_slot(var, "v");
-  Variable vhat = amsgrad_ ? get_slot(var, "vhat") : v;
-  const std::int64_t it = detail::step_count(*this);
-  tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const auto c = coefficients<T>(lr_t, beta_1_, beta_2_, epsilon_, it);
-    T* p = detail::data_of<T>(var);
-    T* pm = detail::data_of<T>(m);
-    T* pv = detail::data_of<T>(v);
-    const T* g = grad.data<T>();
-    T* ph = amsgrad_ ? detail::data_of<T>(vhat) : nullptr;
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
-      if (ph != nullptr) {
-        dense_kernel<true>(p + o, pm + o, pv + o, ph + o, g + o, n, c);
-      } else {
-        dense_kernel<false>(p + o, pm + o, pv + o, ph, g + o, n, c);
-      }
-    });
-  });
-}
-
-void AdamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) {
-  Variable m = get_slot(var, "m");
-  Variable v = get_slot(var, "v");
-  Variable vhat = amsgrad_ ? get_slot(var, "vhat") : v;
-  const std::int64_t it = detail::step_count(*this);
-  const std::size_t rows = var.shape()[0];
-  const std::size_t row_size = rows == 0 ? 0 : var.size() / rows;
-  const std::int64_t* slice_of = detail::build_row_map(row_map_, grad, rows);
-  tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const auto c = coefficients<T>(lr_t, beta_1_, beta_2_, epsilon_, it);
-    T* p = detail::data_of<T>(var);
-    T* pm = detail::data_of<T>(m);
-    T* pv = detail::data_of<T>(v);
-    const T* g = grad.values.data<T>();
-    T* ph = amsgrad_ ? detail::data_of<T>(vhat) : nullptr;
-    detail::run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
-      if (amsgrad_) {
-        sparse_kernel<true>(p, pm, pv, ph, g, slice_of, rows, row_size, c);
-      } else {
-        sparse_kernel<false>(p, pm, pv, ph, g, slice_of, rows, row_size, c);
-      }
-    });
-  });
+  return ElementwiseImpl::normalize_weight_list(weights, own);
 }
 
 Adam::Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
            std::string name, const Config& kwargs)
-    : Optimizer(std::make_shared<AdamImpl>(std::move(learning_rate), beta_1, beta_2, epsilon,
-                                           amsgrad, std::move(name), kwargs)) {}
+    : Optimizer(std::make_shared<AdamImpl>(
+          kSpec, std::move(learning_rate),
+          std::vector<double>{beta_1, beta_2, epsilon, amsgrad ? 1.0 : 0.0}, std::move(name),
+          kwargs)) {}
 
 Adam Adam::from_config(const Config& config, const CustomObjects& custom_objects) {
-  detail::ConfigReader read(kClassName, config, custom_objects);
-  LearningRate learning_rate = read.learning_rate(0.001);
-  const double beta_1 = read.number("beta_1", 0.9, false, 0, 1);
-  const double beta_2 = read.number("beta_2", 0.999, false, 0, 1);
-  const double epsilon = read.epsilon(kDefaultEpsilon);
-  const bool amsgrad = read.boolean("amsgrad", false);
-  std::string name = read.name(kClassName);
-  return read.finish(Adam(std::move(learning_rate), beta_1, beta_2, epsilon, amsgrad,
-                          std::move(name), read.kwargs()));
+  return detail::read_config(kSpec, config, custom_objects, [](auto lr, auto& v, auto n, auto& k) {
+    return Adam(std::move(lr), v[0], v[1], v[2], v[3] != 0, std::move(n), k);
+  });
 }
 
 }  // namespace tapeflow::optim

@@ -290,6 +290,25 @@ bool ConfigReader::boolean(const char* key, bool fallback) {
   return out;
 }
 
+std::vector<double> ConfigReader::options(const OptimizerSpec& spec) {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  std::vector<double> out;
+  out.reserve(spec.num_options);
+  for (std::size_t i = 0; i < spec.num_options; ++i) {
+    const OptionSpec& o = spec.options[i];
+    if (o.boolean) {
+      out.push_back(boolean(o.key, o.default_value != 0) ? 1.0 : 0.0);
+    } else if (o.epsilon) {
+      out.push_back(epsilon(o.default_value));
+    } else if (o.range_message != nullptr) {
+      out.push_back(number(o.key, o.default_value, false, -kInf, kInf));
+    } else {
+      out.push_back(number(o.key, o.default_value, false, o.min, o.max));
+    }
+  }
+  return out;
+}
+
 std::string ConfigReader::name(std::string fallback) {
   const Config* value = find("name");
   if (value) {

@@ -12,7 +12,10 @@
 #include <string>
 #include <utility>
 
+#include <vector>
+
 #include "tapeflow/core/json.hpp"
+#include "tapeflow/optim/elementwise.hpp"
 #include "tapeflow/optim/learning_rate.hpp"
 #include "tapeflow/optim/serialization_types.hpp"
 
@@ -48,6 +51,11 @@ class ConfigReader {
   /// A JSON boolean; `fallback` when missing. TypeError naming the key otherwise.
   bool boolean(const char* key, bool fallback);
 
+  /// Every option of `spec`'s table, in table order: boolean() for a boolean, epsilon() for
+  /// the epsilon row, else number() with the row's range (left to the constructor when the row
+  /// has Keras's own wording for it).
+  std::vector<double> options(const OptimizerSpec& spec);
+
   /// The name; null is "" (an automatic name), missing is `fallback`.
   std::string name(std::string fallback);
 
@@ -78,5 +86,18 @@ class ConfigReader {
   const CustomObjects& custom_objects_;
   ConfigStyle style_;
 };
+
+/// An element-wise optimizer's from_config: the learning rate, the options in table order and
+/// the name, then `make(learning_rate, values, name, kwargs)` builds the handle, which gets the
+/// config's generation.
+template <class Make>
+auto read_config(const OptimizerSpec& spec, const Config& config,
+                 const CustomObjects& custom_objects, Make make) {
+  ConfigReader read(spec.class_name, config, custom_objects);
+  LearningRate learning_rate = read.learning_rate(spec.default_learning_rate);
+  const std::vector<double> values = read.options(spec);
+  std::string name = read.name(spec.class_name);
+  return read.finish(make(std::move(learning_rate), values, std::move(name), read.kwargs()));
+}
 
 }  // namespace tapeflow::optim::detail

@@ -1,19 +1,15 @@
 #include "tapeflow/optim/nadam.hpp"
 
 #include <cmath>
-#include <cstddef>
 
 #include "tapeflow/autograd/ops.hpp"
 #include "tapeflow/core/check.hpp"
 #include "tapeflow/optim/config_reader.hpp"
-#include "tapeflow/optim/kernels.hpp"
+#include "tapeflow/optim/rule.hpp"
 
 namespace tapeflow::optim {
-
 namespace {
 
-constexpr const char* kClassName = "Nadam";
-constexpr double kDefaultEpsilon = 1e-7;
 constexpr double kDefaultScheduleDecay = 0.004;
 
 [[noreturn]] void throw_schedule_error() {
@@ -29,76 +25,63 @@ T momentum_at(T beta_1, double schedule_decay, std::int64_t step) {
                                                          static_cast<T>(step)));
 }
 
-template <class T>
-struct Coefficients {
-  T lr, eps, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2;
-  T one_minus_mu_t, mu_next, one_minus_schedule_new, one_minus_schedule_next, v_denominator;
+struct NadamRule : detail::RuleDefaults {
+  static constexpr std::size_t kSlots = 2;
+  static constexpr detail::Sparse kSparse = detail::Sparse::decay_then_row;
+  static bool densify(const ElementwiseImpl& o) { return o.keras_generation() != KerasGeneration::v2; }
+  template <class T>
+  struct Step {
+    int variant;
+    T lr, eps, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2;
+    T one_minus_mu_t, mu_next, one_minus_schedule_new, one_minus_schedule_next, v_denominator;
+  };
+  template <class T>  // Keras's _prepare_local; the cache is read before this step's update
+  static Step<T> step(const detail::StepContext& s) {
+    const auto& o = static_cast<const NadamImpl&>(s.optimizer);
+    const T b1 = static_cast<T>(o.option(0)), b2 = static_cast<T>(o.option(1));
+    const T mu_t = momentum_at(b1, o.momentum_decay(), s.it + 1);
+    const T mu_next = momentum_at(b1, o.momentum_decay(), s.it + 2);
+    const T schedule_new = static_cast<T>(o.cache_before_step()) * mu_t;
+    const T schedule_next = schedule_new * mu_next;
+    return {0, static_cast<T>(o.step_learning_rate(s.lr_t)), static_cast<T>(o.option(2)), b1,
+            T(1) - b1, b2, T(1) - b2, T(1) - mu_t, mu_next, T(1) - schedule_new,
+            T(1) - schedule_next, T(1) - std::pow(b2, static_cast<T>(s.it + 1))};
+  }
+  template <class T>
+  TAPEFLOW_RULE T nadam_step(const Step<T>& c, T g, T m, T v) {
+    const T m_bar = c.one_minus_mu_t * (g / c.one_minus_schedule_new) +
+                    c.mu_next * (m / c.one_minus_schedule_next);
+    return c.lr * m_bar / (std::sqrt(v / c.v_denominator) + c.eps);
+  }
+  template <int kV, class T>
+  TAPEFLOW_RULE void update(const Step<T>& c, T g, T& var, T& m, T& v) {
+    const T mi = c.beta_1 * m + c.one_minus_beta_1 * g;
+    m = mi;
+    const T vi = c.beta_2 * v + c.one_minus_beta_2 * (g * g);
+    v = vi;
+    var = var - nadam_step(c, g, mi, vi);
+  }
+  template <int kV, class T>  // V2 sparse: every row of m and v decays, then the listed rows
+  static void decay(const Step<T>& c, T* const* slots, std::size_t n) {
+    detail::scale_in_place(slots[0], n, c.beta_1);
+    detail::scale_in_place(slots[1], n, c.beta_2);
+  }
+  template <int kV, class T>
+  TAPEFLOW_RULE void row(const Step<T>& c, T g, T& var, T& m, T& v) {
+    const T mi = m + g * c.one_minus_beta_1;
+    m = mi;
+    const T vi = v + (g * g) * c.one_minus_beta_2;
+    v = vi;
+    var += -nadam_step(c, g, mi, vi);
+  }
 };
 
-/// Keras's _prepare_local for dtype T; `cache` is momentum_cache before this step.
-template <class T>
-Coefficients<T> coefficients(double lr, double beta_1, double beta_2, double epsilon,
-                             double schedule_decay, double cache, std::int64_t it) {
-  const T b1 = static_cast<T>(beta_1);
-  const T b2 = static_cast<T>(beta_2);
-  const T mu_t = momentum_at(b1, schedule_decay, it + 1);
-  const T mu_next = momentum_at(b1, schedule_decay, it + 2);
-  const T schedule_new = static_cast<T>(cache) * mu_t;
-  const T schedule_next = schedule_new * mu_next;
-  return {static_cast<T>(lr),
-          static_cast<T>(epsilon),
-          b1,
-          T(1) - b1,
-          b2,
-          T(1) - b2,
-          T(1) - mu_t,
-          mu_next,
-          T(1) - schedule_new,
-          T(1) - schedule_next,
-          T(1) - std::pow(b2, static_cast<T>(it + 1))};
-}
-
-/// The var update from this step's m and v.
-template <class T>
-TAPEFLOW_KERNEL_INLINE inline T nadam_step(T g, T m, T v, const Coefficients<T>& c) {
-  const T g_prime = g / c.one_minus_schedule_new;
-  const T m_prime = m / c.one_minus_schedule_next;
-  const T v_prime = v / c.v_denominator;
-  const T m_bar = c.one_minus_mu_t * g_prime + c.mu_next * m_prime;
-  return c.lr * m_bar / (std::sqrt(v_prime) + c.eps);
-}
-
-template <class T>
-TAPEFLOW_KERNEL_INLINE inline void dense_kernel(
-    T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const T gi = g[i];
-    const T mi = c.beta_1 * m[i] + c.one_minus_beta_1 * gi;
-    m[i] = mi;
-    const T vi = c.beta_2 * v[i] + c.one_minus_beta_2 * (gi * gi);
-    v[i] = vi;
-    var[i] = var[i] - nadam_step(gi, mi, vi, c);
-  }
-}
-
-// One listed row, after every row of m and v decayed.
-template <class T>
-TAPEFLOW_KERNEL_INLINE inline void row_kernel(
-    T* var, T* m, T* v, const T* g, std::size_t n, const Coefficients<T>& c) {
-  for (std::size_t i = 0; i < n; ++i) {
-    const T gi = g[i];
-    const T mi = m[i] + gi * c.one_minus_beta_1;
-    m[i] = mi;
-    const T vi = v[i] + (gi * gi) * c.one_minus_beta_2;
-    v[i] = vi;
-    var[i] += -nadam_step(gi, mi, vi, c);
-  }
-}
-
-template <class T>
-TAPEFLOW_KERNEL_INLINE inline void scale_in_place(T* x, std::size_t n, T factor) {
-  for (std::size_t i = 0; i < n; ++i) x[i] *= factor;
-}
+const OptionSpec kOptions[] = {{"beta_1", 0.9, 0, 1},
+                               {"beta_2", 0.999, 0, 1},
+                               {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
+const SlotSpec kSlots[] = {{"m"}, {"v"}};
+const OptimizerSpec kSpec =
+    detail::with_kernels<NadamRule>({"Nadam", 0.001, kOptions, 3, kSlots, 2});
 
 /// Keras's kwargs handling: the schedule check first, then `decay` replaced by schedule_decay.
 Config nadam_kwargs(const LearningRate& learning_rate, const Config& kwargs) {
@@ -122,13 +105,10 @@ Config nadam_kwargs(const LearningRate& learning_rate, const Config& kwargs) {
 
 }  // namespace
 
-NadamImpl::NadamImpl(LearningRate learning_rate, double beta_1, double beta_2, double epsilon,
-                     std::string name, const Config& kwargs)
-    : OptimizerImpl(kClassName, std::move(name), learning_rate,
-                    nadam_kwargs(learning_rate, kwargs)),
-      beta_1_(beta_1),
-      beta_2_(beta_2),
-      epsilon_(epsilon == 0 ? kDefaultEpsilon : epsilon) {
+NadamImpl::NadamImpl(LearningRate learning_rate, std::vector<double> values, std::string name,
+                     const Config& kwargs)
+    : ElementwiseImpl(kSpec, learning_rate, std::move(values), std::move(name),
+                      nadam_kwargs(learning_rate, kwargs)) {
   decay_is_time_inverse_ = false;
 }
 
@@ -137,17 +117,7 @@ double NadamImpl::momentum_decay() const {
 }
 
 double NadamImpl::step_learning_rate(double lr_t) const {
-  // V2 uses the learning rate itself (no time-inverse decay, no schedule); Keras 2.11+ and 3
-  // use this step's rate, which the base resolved (a schedule at the iteration count).
   return keras_generation() == KerasGeneration::v2 ? learning_rate().value() : lr_t;
-}
-
-Config NadamImpl::get_config() const {
-  Config config = OptimizerImpl::get_config();
-  config["beta_1"] = beta_1_;
-  config["beta_2"] = beta_2_;
-  config["epsilon"] = epsilon_;
-  return config;
 }
 
 void NadamImpl::create_slots(const std::vector<Variable>& var_list) {
@@ -160,8 +130,7 @@ void NadamImpl::create_slots(const std::vector<Variable>& var_list) {
     momentum_cache_.emplace(ones({}, var_list.front().dtype()), name() + "/momentum_cache", false);
     append_weight(*momentum_cache_);
   }
-  for (const Variable& var : var_list) add_slot(var, "m");
-  for (const Variable& var : var_list) add_slot(var, "v");
+  ElementwiseImpl::create_slots(var_list);
 }
 
 void NadamImpl::prepare_step(const std::vector<Variable>& /*var_list*/) {
@@ -173,78 +142,32 @@ void NadamImpl::prepare_step(const std::vector<Variable>& /*var_list*/) {
     using T = typename decltype(tag)::type;
     T* value = detail::data_of<T>(cache);
     cache_before_step_ = static_cast<double>(*value);
-    *value = *value * momentum_at(static_cast<T>(beta_1_), momentum_decay(), it + 1);
-  });
-}
-
-void NadamImpl::apply_dense(const Tensor& grad, Variable& var, double lr_t) {
-  Variable m = get_slot(var, "m");
-  Variable v = get_slot(var, "v");
-  const std::int64_t it = detail::step_count(*this);
-  tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    T* p = detail::data_of<T>(var);
-    T* pm = detail::data_of<T>(m);
-    T* pv = detail::data_of<T>(v);
-    const T* g = grad.data<T>();
-    const auto c = coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
-                                   momentum_decay(), cache_before_step_, it);
-    detail::for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
-      dense_kernel(p + o, pm + o, pv + o, g + o, n, c);
-    });
-  });
-}
-
-void NadamImpl::apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t) {
-  // Keras 2.11+ and 3 apply their dense rule to the densified gradient (every row moves).
-  if (keras_generation() != KerasGeneration::v2) {
-    OptimizerImpl::apply_sparse(grad, var, lr_t);
-    return;
-  }
-  Variable m = get_slot(var, "m");
-  Variable v = get_slot(var, "v");
-  const std::int64_t it = detail::step_count(*this);
-  tapeflow::detail::visit_floating(var.dtype(), [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    const auto c = coefficients<T>(step_learning_rate(lr_t), beta_1_, beta_2_, epsilon_,
-                                   momentum_decay(), cache_before_step_, it);
-    T* pvar = detail::data_of<T>(var);
-    T* pm = detail::data_of<T>(m);
-    T* pv = detail::data_of<T>(v);
-    const T* g = grad.values.data<T>();
-    scale_in_place(pm, var.size(), c.beta_1);
-    scale_in_place(pv, var.size(), c.beta_2);
-    detail::for_each_row(
-        grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
-          row_kernel(pvar + at, pm + at, pv + at, g + from, n, c);
-        });
+    *value = *value * momentum_at(static_cast<T>(option(0)), momentum_decay(), it + 1);
   });
 }
 
 Nadam::Nadam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon,
              std::string name, const Config& kwargs)
-    : Optimizer(std::make_shared<NadamImpl>(std::move(learning_rate), beta_1, beta_2, epsilon,
+    : Optimizer(std::make_shared<NadamImpl>(std::move(learning_rate),
+                                            std::vector<double>{beta_1, beta_2, epsilon},
                                             std::move(name), kwargs)) {}
 
 Nadam Nadam::from_config(const Config& config, const CustomObjects& custom_objects) {
-  detail::ConfigReader read(kClassName, config, custom_objects);
-  LearningRate learning_rate = read.learning_rate(0.001);
-  const double beta_1 = read.number("beta_1", 0.9, false, 0, 1);
-  const double beta_2 = read.number("beta_2", 0.999, false, 0, 1);
-  const double epsilon = read.epsilon(kDefaultEpsilon);
-  std::string name = read.name(kClassName);
+  detail::ConfigReader read(kSpec.class_name, config, custom_objects);
+  LearningRate learning_rate = read.learning_rate(kSpec.default_learning_rate);
+  const std::vector<double> v = read.options(kSpec);
+  std::string name = read.name(kSpec.class_name);
   Config kwargs = read.kwargs();
   if (kwargs.contains("decay") && !kwargs.contains("schedule_decay")) {
     kwargs["schedule_decay"] = kwargs["decay"];
   }
   kwargs.erase("decay");
   if (read.generation() == KerasGeneration::v2 || !learning_rate.is_schedule()) {
-    return read.finish(
-        Nadam(std::move(learning_rate), beta_1, beta_2, epsilon, std::move(name), kwargs));
+    return read.finish(Nadam(std::move(learning_rate), v[0], v[1], v[2], std::move(name), kwargs));
   }
   // Keras 2.11+ and 3 accept a schedule, which the V2 constructor refuses: build with a
   // number, switch the generation, then set the schedule.
-  Nadam out = read.finish(Nadam(0.001, beta_1, beta_2, epsilon, std::move(name), kwargs));
+  Nadam out = read.finish(Nadam(0.001, v[0], v[1], v[2], std::move(name), kwargs));
   out.set_learning_rate(std::move(learning_rate));
   return out;
 }

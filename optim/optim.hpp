@@ -9,11 +9,4 @@
 #include "tapeflow/optim/schedules.hpp"
 #include "tapeflow/optim/serialization.hpp"
 
-#include "tapeflow/optim/adagrad.hpp"
-#include "tapeflow/optim/adadelta.hpp"
-#include "tapeflow/optim/adam.hpp"
-#include "tapeflow/optim/adamax.hpp"
-#include "tapeflow/optim/ftrl.hpp"
-#include "tapeflow/optim/nadam.hpp"
-#include "tapeflow/optim/rmsprop.hpp"
-#include "tapeflow/optim/sgd.hpp"
+#include "tapeflow/optim/builtins.hpp"

@@ -453,7 +453,7 @@ void OptimizerImpl::set_config_style(ConfigStyle style) {
         repr(clipnorm_), repr(clipvalue_), repr(global_clipnorm_));
   }
   config_style_ = std::move(style);
-  config_style_changed();
+  epsilon_inside_sqrt_ = config_style_.generation != KerasGeneration::v2;
 }
 
 Variable OptimizerImpl::iterations() {
@@ -784,7 +784,7 @@ void OptimizerImpl::apply_sparse(const IndexedSlices& grad, Variable& var, doubl
 
 Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
                                         const std::string& /*name*/,
-                                        bool /*experimental_aggregate_gradients*/) {
+                                        bool experimental_aggregate_gradients) {
   if (grads_and_vars.empty()) return iterations();
 
   // 1. Drop missing gradients. The two lists reuse the previous step's capacity.
@@ -806,6 +806,10 @@ Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
         "No gradients provided for any variable: ({},). Provided `grads_and_vars` is {}.",
         py_str_list(missing), grads_and_vars_repr(grads_and_vars));
   }
+
+  // Aggregate across replicas: the one place where a distribution strategy sums the gradients
+  // (the distribution issue fills it in); with one replica it is the identity.
+  aggregate_gradients(grads, experimental_aggregate_gradients);
 
   // 2. Validate every pair before any state changes.
   for (std::size_t k = 0; k < grads.size(); ++k) validate_pair(grads[k], vars[k]);
@@ -880,6 +884,8 @@ Variable OptimizerImpl::apply_gradients(const GradsAndVars& grads_and_vars,
   ++*static_cast<std::int64_t*>(iter.mutable_data());
   return iter;
 }
+
+void OptimizerImpl::aggregate_gradients(std::vector<Gradient>& /*grads*/, bool /*aggregate*/) {}
 
 Variable OptimizerImpl::minimize(const std::function<Tensor()>& loss_fn, const VarList& var_list,
                                  const Tensor& grad_loss, const std::string& name) {

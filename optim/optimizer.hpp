@@ -143,6 +143,10 @@ class OptimizerImpl {
   /// nothing changed, when a setting has no counterpart there: a time-inverse `decay` > 0 outside
   /// V2, or more than one clip option in Keras 3.
   void set_config_style(ConfigStyle style);
+  /// A numerics option of the generation (set by set_config_style: true for Keras 2.11+ and
+  /// Keras 3): ε inside the square root of Adagrad's and RMSprop's denominators.
+  bool epsilon_inside_sqrt() const { return epsilon_inside_sqrt_; }
+  void set_epsilon_inside_sqrt(bool inside) { epsilon_inside_sqrt_ = inside; }
 
   Variable iterations();
   std::vector<Variable> weights() const;
@@ -198,8 +202,6 @@ class OptimizerImpl {
   /// and calls apply_dense, which is right only for rules where a zero gradient is a no-op.
   virtual void apply_sparse(const IndexedSlices& grad, Variable& var, double lr_t);
 
-  /// Called by set_config_style once the style has changed (Adagrad moves its ε here).
-  virtual void config_style_changed() {}
 
   /// False for Nadam, whose `decay` is its momentum schedule_decay, not a time-inverse decay.
   bool decay_is_time_inverse_ = true;
@@ -251,6 +253,10 @@ class OptimizerImpl {
   };
   using Assignments = std::vector<std::pair<Variable, Tensor>>;
 
+  /// The pipeline's "aggregate across replicas" stage: sums `grads` across replicas when
+  /// `aggregate` (experimental_aggregate_gradients) under a distribution strategy. One replica
+  /// today: a no-op.
+  void aggregate_gradients(std::vector<Gradient>& grads, bool aggregate);
   std::int64_t iteration_count() const;
   SlotMark mark_slots() const;
   void rollback_slots(const SlotMark& mark);
@@ -269,6 +275,7 @@ class OptimizerImpl {
   double initial_decay_ = 0.0;
   std::optional<double> clipnorm_, clipvalue_, global_clipnorm_;
   ConfigStyle config_style_;
+  bool epsilon_inside_sqrt_ = false;
   std::optional<Variable> iterations_;
   std::vector<Slot> slots_;  // creation order
   std::map<std::pair<std::uint64_t, std::string>, std::size_t> slot_index_;

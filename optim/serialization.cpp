@@ -6,15 +6,8 @@
 #include <utility>
 
 #include "tapeflow/core/check.hpp"
-#include "tapeflow/optim/adadelta.hpp"
-#include "tapeflow/optim/adagrad.hpp"
-#include "tapeflow/optim/adam.hpp"
-#include "tapeflow/optim/adamax.hpp"
+#include "tapeflow/optim/builtins.hpp"
 #include "tapeflow/optim/envelope.hpp"
-#include "tapeflow/optim/ftrl.hpp"
-#include "tapeflow/optim/nadam.hpp"
-#include "tapeflow/optim/rmsprop.hpp"
-#include "tapeflow/optim/sgd.hpp"
 
 namespace tapeflow::optim {
 
@@ -36,17 +29,10 @@ struct Builtin {
   const std::type_info& type;  // the body's type: a subclass of it is a custom class
 };
 
-// Sorted by name.
-const Builtin kBuiltins[] = {
-    {"Adadelta", &make_builtin<Adadelta>, typeid(AdadeltaImpl)},
-    {"Adagrad", &make_builtin<Adagrad>, typeid(AdagradImpl)},
-    {"Adam", &make_builtin<Adam>, typeid(AdamImpl)},
-    {"Adamax", &make_builtin<Adamax>, typeid(AdamaxImpl)},
-    {"Ftrl", &make_builtin<Ftrl>, typeid(FtrlImpl)},
-    {"Nadam", &make_builtin<Nadam>, typeid(NadamImpl)},
-    {"RMSprop", &make_builtin<RMSprop>, typeid(RMSpropImpl)},
-    {"SGD", &make_builtin<SGD>, typeid(SGDImpl)},
-};
+#define TAPEFLOW_OPTIM_BUILTIN_ROW(Class) \
+  {#Class, &make_builtin<Class>, typeid(BodyOf<Class>)},
+const Builtin kBuiltins[] = {TAPEFLOW_OPTIM_BUILTINS(TAPEFLOW_OPTIM_BUILTIN_ROW)};
+#undef TAPEFLOW_OPTIM_BUILTIN_ROW
 
 std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
@@ -90,7 +76,9 @@ Config serialize(const Optimizer& optimizer, SerializationFormat format) {
     return Config{{"class_name", class_name}, {"config", std::move(config)}};
   }
   const Builtin* builtin = find_builtin(class_name);
-  const bool is_builtin = builtin != nullptr && typeid(impl) == builtin->type;
+  // A built-in body of that class (several share ElementwiseImpl); a subclass is custom.
+  const bool is_builtin = builtin != nullptr && typeid(impl) == builtin->type &&
+                          impl.class_name() == builtin->name;
   Config module;
   if (is_builtin) {
     module = optimizer.keras_generation() == KerasGeneration::v2 ? "keras.optimizers.legacy"
