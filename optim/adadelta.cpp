@@ -30,18 +30,20 @@ struct AdadeltaRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {{"rho", 0.95, 0, 1},
-                               {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
-const SlotSpec kSlots[] = {{"accum_grad"}, {"accum_var"}};
-const OptimizerSpec kSpec = detail::with_kernels<AdadeltaRule>(
-    {"Adadelta", 0.001, kOptions, 2, kSlots, 2, false, true});
+constexpr OptionSpec kOptions[] = {{"rho", 0.95, 0, 1},
+                                   {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
+constexpr SlotSpec kSlots[] = {{"accum_grad"}, {"accum_var"}};
+constexpr OptimizerSpec kSpec =
+    detail::with_kernels<AdadeltaRule>({"Adadelta", 0.001, kOptions, 2, kSlots, 2, false, true});
 
 }  // namespace
 
-Adadelta::Adadelta(LearningRate learning_rate, double rho, double epsilon, std::string name,
-                   const Config& kwargs)
-    : Optimizer(std::make_shared<AdadeltaImpl>(kSpec, std::move(learning_rate),
-                                               std::vector<double>{rho, epsilon}, std::move(name),
+Adadelta::Adadelta(
+    LearningRate learning_rate, double rho, double epsilon, std::string name, const Config& kwargs)
+    : Optimizer(std::make_shared<AdadeltaImpl>(kSpec,
+                                               std::move(learning_rate),
+                                               std::vector<double>{rho, epsilon},
+                                               std::move(name),
                                                kwargs)) {}
 
 Adadelta Adadelta::from_config(const Config& config, const CustomObjects& custom_objects) {

@@ -23,8 +23,11 @@ using AdadeltaImpl = ElementwiseImpl;
 /// Weights: [iterations, accum_grad..., accum_var...]; set_weights also takes a Keras v1 list.
 class Adadelta : public Optimizer {
  public:
-  explicit Adadelta(LearningRate learning_rate = 0.001, double rho = 0.95, double epsilon = 1e-7,
-                    std::string name = "Adadelta", const Config& kwargs = {});
+  explicit Adadelta(LearningRate learning_rate = 0.001,
+                    double rho = 0.95,
+                    double epsilon = 1e-7,
+                    std::string name = "Adadelta",
+                    const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static Adadelta from_config(const Config& config, const CustomObjects& custom_objects = {});
 

@@ -18,7 +18,8 @@ struct AdagradRule : detail::RuleDefaults {
   };
   template <class T>
   static Step<T> step(const detail::StepContext& s) {
-    return {s.optimizer.epsilon_inside_sqrt() ? 1 : 0, static_cast<T>(s.lr_t),
+    return {s.optimizer.epsilon_inside_sqrt() ? 1 : 0,
+            static_cast<T>(s.lr_t),
             static_cast<T>(s.optimizer.option(1))};
   }
   template <int kV, class T>
@@ -29,22 +30,34 @@ struct AdagradRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {
-    {"initial_accumulator_value", 0.1, 0, kNoLimit, "{0} must be non-negative: {1}", false,
-     false, true},
+constexpr OptionSpec kOptions[] = {
+    {"initial_accumulator_value",
+     0.1,
+     0,
+     kNoLimit,
+     "{0} must be non-negative: {1}",
+     false,
+     false,
+     true},
     {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true},
 };
-const SlotSpec kSlots[] = {{"accumulator", 0}};
-const OptimizerSpec kSpec = detail::with_kernels<AdagradRule>(
-    {"Adagrad", 0.001, kOptions, 2, kSlots, 1, false, true});
+constexpr SlotSpec kSlots[] = {{"accumulator", 0}};
+constexpr OptimizerSpec kSpec =
+    detail::with_kernels<AdagradRule>({"Adagrad", 0.001, kOptions, 2, kSlots, 1, false, true});
 
 }  // namespace
 
-Adagrad::Adagrad(LearningRate learning_rate, double initial_accumulator_value, double epsilon,
-                 std::string name, const Config& kwargs)
-    : Optimizer(std::make_shared<AdagradImpl>(kSpec, std::move(learning_rate),
-                                              std::vector<double>{initial_accumulator_value, epsilon},
-                                              std::move(name), kwargs)) {}
+Adagrad::Adagrad(LearningRate learning_rate,
+                 double initial_accumulator_value,
+                 double epsilon,
+                 std::string name,
+                 const Config& kwargs)
+    : Optimizer(
+          std::make_shared<AdagradImpl>(kSpec,
+                                        std::move(learning_rate),
+                                        std::vector<double>{initial_accumulator_value, epsilon},
+                                        std::move(name),
+                                        kwargs)) {}
 
 Adagrad Adagrad::from_config(const Config& config, const CustomObjects& custom_objects) {
   return detail::read_config(kSpec, config, custom_objects, [](auto lr, auto& v, auto n, auto& k) {

@@ -25,8 +25,10 @@ using AdagradImpl = ElementwiseImpl;
 /// Weights: [iterations, accumulator of each variable in first-update order].
 class Adagrad : public Optimizer {
  public:
-  explicit Adagrad(LearningRate learning_rate = 0.001, double initial_accumulator_value = 0.1,
-                   double epsilon = 1e-7, std::string name = "Adagrad",
+  explicit Adagrad(LearningRate learning_rate = 0.001,
+                   double initial_accumulator_value = 0.1,
+                   double epsilon = 1e-7,
+                   std::string name = "Adagrad",
                    const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static Adagrad from_config(const Config& config, const CustomObjects& custom_objects = {});

@@ -22,8 +22,8 @@ struct AdamRule : detail::RuleDefaults {
     const ElementwiseImpl& o = s.optimizer;
     const T b1 = static_cast<T>(o.option(0)), b2 = static_cast<T>(o.option(1));
     const T t = static_cast<T>(s.it + 1);
-    const T alpha = static_cast<T>(s.lr_t) * (std::sqrt(T(1) - std::pow(b2, t)) /
-                                              (T(1) - std::pow(b1, t)));
+    const T alpha =
+        static_cast<T>(s.lr_t) * (std::sqrt(T(1) - std::pow(b2, t)) / (T(1) - std::pow(b1, t)));
     return {o.flag(3) ? 1 : 0, alpha, b1, T(1) - b1, b2, T(1) - b2, static_cast<T>(o.option(2))};
   }
   template <int kV, class T>
@@ -49,8 +49,13 @@ struct AdamRule : detail::RuleDefaults {
     var -= c.alpha * mi / (std::sqrt(vi) + c.eps);
   }
   template <int kV, class T>
-  static void every_row(const Step<T>& c, ElementwiseImpl& o, T* var, const T* g, T* const* s,
-                        const Variable& v, const IndexedSlices& grad) {
+  static void every_row(const Step<T>& c,
+                        ElementwiseImpl& o,
+                        T* var,
+                        const T* g,
+                        T* const* s,
+                        const Variable& v,
+                        const IndexedSlices& grad) {
     const std::size_t rows = v.shape()[0], size = rows == 0 ? 0 : v.size() / rows;
     const std::int64_t* of = detail::build_row_map(static_cast<AdamImpl&>(o).row_map, grad, rows);
     detail::run_simd(tapeflow::detail::simd_level(), [&]() TAPEFLOW_KERNEL_INLINE {
@@ -70,14 +75,14 @@ struct AdamRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {
+constexpr OptionSpec kOptions[] = {
     {"beta_1", 0.9, 0, 1},
     {"beta_2", 0.999, 0, 1},
     {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true},
     {"amsgrad", 0.0, 0, 1, nullptr, true},
 };
-const SlotSpec kSlots[] = {{"m"}, {"v"}, {"vhat", -1, 3}};
-const OptimizerSpec kSpec =
+constexpr SlotSpec kSlots[] = {{"m"}, {"v"}, {"vhat", -1, 3}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<AdamRule>({"Adam", 0.001, kOptions, 4, kSlots, 3});
 
 }  // namespace
@@ -91,11 +96,18 @@ std::vector<Tensor> AdamImpl::normalize_weight_list(const std::vector<Tensor>& w
   return ElementwiseImpl::normalize_weight_list(weights, own);
 }
 
-Adam::Adam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon, bool amsgrad,
-           std::string name, const Config& kwargs)
+Adam::Adam(LearningRate learning_rate,
+           double beta_1,
+           double beta_2,
+           double epsilon,
+           bool amsgrad,
+           std::string name,
+           const Config& kwargs)
     : Optimizer(std::make_shared<AdamImpl>(
-          kSpec, std::move(learning_rate),
-          std::vector<double>{beta_1, beta_2, epsilon, amsgrad ? 1.0 : 0.0}, std::move(name),
+          kSpec,
+          std::move(learning_rate),
+          std::vector<double>{beta_1, beta_2, epsilon, amsgrad ? 1.0 : 0.0},
+          std::move(name),
           kwargs)) {}
 
 Adam Adam::from_config(const Config& config, const CustomObjects& custom_objects) {

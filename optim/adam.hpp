@@ -34,8 +34,12 @@ class AdamImpl : public ElementwiseImpl {
 /// Weights: [iterations, m..., v..., vhat... (amsgrad)].
 class Adam : public Optimizer {
  public:
-  explicit Adam(LearningRate learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999,
-                double epsilon = 1e-7, bool amsgrad = false, std::string name = "Adam",
+  explicit Adam(LearningRate learning_rate = 0.001,
+                double beta_1 = 0.9,
+                double beta_2 = 0.999,
+                double epsilon = 1e-7,
+                bool amsgrad = false,
+                std::string name = "Adam",
                 const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static Adam from_config(const Config& config, const CustomObjects& custom_objects = {});

@@ -20,12 +20,17 @@ struct AdamaxRule : detail::RuleDefaults {
   static Step<T> step(const detail::StepContext& s) {
     const T b1 = static_cast<T>(s.optimizer.option(0));
     const T b1_power = std::pow(b1, static_cast<T>(s.it + 1));
-    return {0, static_cast<T>(s.lr_t) / (T(1) - b1_power), b1, T(1) - b1,
-            static_cast<T>(s.optimizer.option(1)), static_cast<T>(s.optimizer.option(2))};
+    return {0,
+            static_cast<T>(s.lr_t) / (T(1) - b1_power),
+            b1,
+            T(1) - b1,
+            static_cast<T>(s.optimizer.option(1)),
+            static_cast<T>(s.optimizer.option(2))};
   }
   template <int kV, bool kRowForm = false, class T>
   TAPEFLOW_RULE void update(const Step<T>& c, T g, T& var, T& m, T& v) {
-    const T mi = kRowForm ? m * c.beta_1 + g * c.one_minus_beta_1 : m + (g - m) * c.one_minus_beta_1;
+    const T mi =
+        kRowForm ? m * c.beta_1 + g * c.one_minus_beta_1 : m + (g - m) * c.one_minus_beta_1;
     m = mi;
     const T decayed = c.beta_2 * v, abs_g = std::abs(g);
     const T vi = decayed < abs_g ? abs_g : decayed;
@@ -38,20 +43,26 @@ struct AdamaxRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {{"beta_1", 0.9, 0, 1},
-                               {"beta_2", 0.999, 0, 1},
-                               {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
-const SlotSpec kSlots[] = {{"m"}, {"v"}};
-const OptimizerSpec kSpec =
+constexpr OptionSpec kOptions[] = {{"beta_1", 0.9, 0, 1},
+                                   {"beta_2", 0.999, 0, 1},
+                                   {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
+constexpr SlotSpec kSlots[] = {{"m"}, {"v"}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<AdamaxRule>({"Adamax", 0.001, kOptions, 3, kSlots, 2});
 
 }  // namespace
 
-Adamax::Adamax(LearningRate learning_rate, double beta_1, double beta_2, double epsilon,
-               std::string name, const Config& kwargs)
-    : Optimizer(std::make_shared<AdamaxImpl>(kSpec, std::move(learning_rate),
+Adamax::Adamax(LearningRate learning_rate,
+               double beta_1,
+               double beta_2,
+               double epsilon,
+               std::string name,
+               const Config& kwargs)
+    : Optimizer(std::make_shared<AdamaxImpl>(kSpec,
+                                             std::move(learning_rate),
                                              std::vector<double>{beta_1, beta_2, epsilon},
-                                             std::move(name), kwargs)) {}
+                                             std::move(name),
+                                             kwargs)) {}
 
 Adamax Adamax::from_config(const Config& config, const CustomObjects& custom_objects) {
   return detail::read_config(kSpec, config, custom_objects, [](auto lr, auto& v, auto n, auto& k) {

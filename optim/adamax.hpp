@@ -21,8 +21,12 @@ using AdamaxImpl = ElementwiseImpl;
 /// Weights: [iterations, m..., v...].
 class Adamax : public Optimizer {
  public:
-  explicit Adamax(LearningRate learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999,
-                  double epsilon = 1e-7, std::string name = "Adamax", const Config& kwargs = {});
+  explicit Adamax(LearningRate learning_rate = 0.001,
+                  double beta_1 = 0.9,
+                  double beta_2 = 0.999,
+                  double epsilon = 1e-7,
+                  std::string name = "Adamax",
+                  const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static Adamax from_config(const Config& config, const CustomObjects& custom_objects = {});
 

@@ -42,7 +42,8 @@ struct NoOptimizer;
 /// TEST_CASE_TEMPLATE.
 template <template <class...> class List>
 using Builtins =
-    detail::BuiltinsOf<List, detail::NoOptimizer TAPEFLOW_OPTIM_BUILTINS(TAPEFLOW_OPTIM_COMMA_LIST)>;
+    detail::BuiltinsOf<List,
+                       detail::NoOptimizer TAPEFLOW_OPTIM_BUILTINS(TAPEFLOW_OPTIM_COMMA_LIST)>;
 #undef TAPEFLOW_OPTIM_COMMA_LIST
 
 /// The body class of a built-in handle (Adagrad -> AdagradImpl).

@@ -13,7 +13,8 @@ namespace {
 constexpr double kDefaultEpsilon = 1e-7;  // Keras backend.epsilon()
 
 /// The base's kwargs, after the options Keras checks before them.
-const Config& checked_first(const OptimizerSpec& spec, const std::vector<double>& values,
+const Config& checked_first(const OptimizerSpec& spec,
+                            const std::vector<double>& values,
                             const Config& kwargs) {
   detail::check_options(spec, values, true);
   return kwargs;
@@ -23,26 +24,31 @@ const Config& checked_first(const OptimizerSpec& spec, const std::vector<double>
 
 namespace detail {
 
-std::vector<double> check_options(const OptimizerSpec& spec, std::vector<double> values,
+std::vector<double> check_options(const OptimizerSpec& spec,
+                                  std::vector<double> values,
                                   bool before_base) {
   if (values.size() != spec.num_options) {
-    throw_value_error("{}: {} option values for {} options", spec.class_name, values.size(),
-                      spec.num_options);
+    throw_value_error(
+        "{}: {} option values for {} options", spec.class_name, values.size(), spec.num_options);
   }
   for (std::size_t i = 0; i < spec.num_options; ++i) {
     const OptionSpec& o = spec.options[i];
     double& v = values[i];
     if (o.boolean || o.checked_before_base != before_base) continue;
     if (!std::isfinite(v)) {
-      throw_value_error("{}: `{}` must be a finite number, received: {}", spec.class_name, o.key,
-                        v);
+      throw_value_error(
+          "{}: `{}` must be a finite number, received: {}", spec.class_name, o.key, v);
     }
     if (!o.range_in_configs_only && (v < o.min || v > o.max)) {
       if (o.range_message != nullptr) {
         throw ValueError(fmt::format(fmt::runtime(o.range_message), o.key, Config(v).dump()));
       }
-      throw_value_error("{}: `{}` must be in [{}, {}], received: {}", spec.class_name, o.key,
-                        o.min, o.max, Config(v).dump());
+      throw_value_error("{}: `{}` must be in [{}, {}], received: {}",
+                        spec.class_name,
+                        o.key,
+                        o.min,
+                        o.max,
+                        Config(v).dump());
     }
     if (o.epsilon && v == 0) v = kDefaultEpsilon;
   }
@@ -51,14 +57,18 @@ std::vector<double> check_options(const OptimizerSpec& spec, std::vector<double>
 
 }  // namespace detail
 
-ElementwiseImpl::ElementwiseImpl(const OptimizerSpec& spec, LearningRate learning_rate,
-                                 std::vector<double> values, std::string name,
+ElementwiseImpl::ElementwiseImpl(const OptimizerSpec& spec,
+                                 LearningRate learning_rate,
+                                 std::vector<double> values,
+                                 std::string name,
                                  const Config& kwargs)
-    : OptimizerImpl(spec.class_name, std::move(name), std::move(learning_rate),
+    : OptimizerImpl(spec.class_name,
+                    std::move(name),
+                    std::move(learning_rate),
                     checked_first(spec, values, kwargs)),
       spec_(spec),
-      values_(detail::check_options(spec, detail::check_options(spec, std::move(values), false),
-                                    true)) {
+      values_(detail::check_options(
+          spec, detail::check_options(spec, std::move(values), false), true)) {
   set_weights_prepends_iterations_ = spec.set_weights_prepends_iterations;
 }
 

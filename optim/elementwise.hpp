@@ -42,8 +42,8 @@ struct OptionSpec {
   /// "<Class>: `key` must be in [min, max], received: v". With a message, from_config leaves the
   /// range to the constructor, so both paths give Keras's wording.
   const char* range_message = nullptr;
-  bool boolean = false;             // a JSON boolean (stored as 0 or 1)
-  bool epsilon = false;             // V2's `epsilon or backend.epsilon()`: 0 or null is 1e-7
+  bool boolean = false;              // a JSON boolean (stored as 0 or 1)
+  bool epsilon = false;              // V2's `epsilon or backend.epsilon()`: 0 or null is 1e-7
   bool checked_before_base = false;  // Keras checks it before the base kwargs (Adagrad)
   int v2_position = -1;  // its place among the options in a V2 config, when not the table's
   /// The range binds configs only: Keras's constructor does not check it (Ftrl's beta).
@@ -94,8 +94,11 @@ class ElementwiseImpl : public OptimizerImpl {
  public:
   /// Checks `values` against the table (in table order; rows with checked_before_base before
   /// the base's kwargs and name checks), applies `epsilon or 1e-7`, then the base constructor.
-  ElementwiseImpl(const OptimizerSpec& spec, LearningRate learning_rate,
-                  std::vector<double> values, std::string name, const Config& kwargs);
+  ElementwiseImpl(const OptimizerSpec& spec,
+                  LearningRate learning_rate,
+                  std::vector<double> values,
+                  std::string name,
+                  const Config& kwargs);
 
  protected:
   void create_slots(const std::vector<Variable>& var_list) override;
@@ -111,7 +114,8 @@ namespace detail {
 /// The table checks of ElementwiseImpl's constructor, for `values` of `spec` (those with
 /// checked_before_base when `before_base`, else the others); returns `values` with
 /// `epsilon or 1e-7` applied.
-std::vector<double> check_options(const OptimizerSpec& spec, std::vector<double> values,
+std::vector<double> check_options(const OptimizerSpec& spec,
+                                  std::vector<double> values,
                                   bool before_base);
 }  // namespace detail
 

@@ -23,9 +23,11 @@ struct FtrlRule : detail::RuleDefaults {
     const ElementwiseImpl& o = s.optimizer;
     const T lr = static_cast<T>(s.lr_t), power = static_cast<T>(o.option(0));
     const T shrinkage = static_cast<T>(o.option(4));
-    return {(power == T(-0.5) ? 1 : 0) | (shrinkage > T(0) ? 2 : 0), lr,
+    return {(power == T(-0.5) ? 1 : 0) | (shrinkage > T(0) ? 2 : 0),
+            lr,
             static_cast<T>(o.option(2)),
-            static_cast<T>(o.option(3)) + static_cast<T>(o.option(5)) / (T(2) * lr), shrinkage,
+            static_cast<T>(o.option(3)) + static_cast<T>(o.option(5)) / (T(2) * lr),
+            shrinkage,
             power};
   }
   template <int kV, class T>
@@ -48,32 +50,56 @@ struct FtrlRule : detail::RuleDefaults {
 };
 
 constexpr const char* kNonNegative = "`{0}` needs to be positive or zero. Received: {0}={1}.";
-const OptionSpec kOptions[] = {  // Keras 2.11+/3 order; v2_position gives V2's
-    {"learning_rate_power", -0.5, -kNoLimit, 0,
-     "`{0}` needs to be negative or zero. Received: {0}={1}.", false, false, false, 1},
+constexpr OptionSpec kOptions[] = {
+    // Keras 2.11+/3 order; v2_position gives V2's
+    {"learning_rate_power",
+     -0.5,
+     -kNoLimit,
+     0,
+     "`{0}` needs to be negative or zero. Received: {0}={1}.",
+     false,
+     false,
+     false,
+     1},
     {"initial_accumulator_value", 0.1, 0, kNoLimit, kNonNegative, false, false, false, 0},
     {"l1_regularization_strength", 0.0, 0, kNoLimit, kNonNegative, false, false, false, 2},
     {"l2_regularization_strength", 0.0, 0, kNoLimit, kNonNegative, false, false, false, 3},
-    {"l2_shrinkage_regularization_strength", 0.0, 0, kNoLimit, kNonNegative, false, false, false,
+    {"l2_shrinkage_regularization_strength",
+     0.0,
+     0,
+     kNoLimit,
+     kNonNegative,
+     false,
+     false,
+     false,
      5},
     {"beta", 0.0, 0, kNoLimit, nullptr, false, false, false, 4, true},
 };
-const SlotSpec kSlots[] = {{"accumulator", 1}, {"linear"}};
-const OptimizerSpec kSpec =
+constexpr SlotSpec kSlots[] = {{"accumulator", 1}, {"linear"}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<FtrlRule>({"Ftrl", 0.001, kOptions, 6, kSlots, 2, true});
 
 }  // namespace
 
-Ftrl::Ftrl(LearningRate learning_rate, double learning_rate_power,
-           double initial_accumulator_value, double l1_regularization_strength,
-           double l2_regularization_strength, std::string name,
-           double l2_shrinkage_regularization_strength, double beta, const Config& kwargs)
-    : Optimizer(std::make_shared<FtrlImpl>(
-          kSpec, learning_rate,
-          std::vector<double>{learning_rate_power, initial_accumulator_value,
-                              l1_regularization_strength, l2_regularization_strength,
-                              l2_shrinkage_regularization_strength, beta},
-          std::move(name), kwargs)) {
+Ftrl::Ftrl(LearningRate learning_rate,
+           double learning_rate_power,
+           double initial_accumulator_value,
+           double l1_regularization_strength,
+           double l2_regularization_strength,
+           std::string name,
+           double l2_shrinkage_regularization_strength,
+           double beta,
+           const Config& kwargs)
+    : Optimizer(std::make_shared<FtrlImpl>(kSpec,
+                                           learning_rate,
+                                           std::vector<double>{learning_rate_power,
+                                                               initial_accumulator_value,
+                                                               l1_regularization_strength,
+                                                               l2_regularization_strength,
+                                                               l2_shrinkage_regularization_strength,
+                                                               beta},
+                                           std::move(name),
+                                           kwargs)) {
   impl().set_learning_rate(std::move(learning_rate));  // Keras's Ftrl ignores an `lr` kwarg
 }
 

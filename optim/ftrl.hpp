@@ -24,10 +24,14 @@ using FtrlImpl = ElementwiseImpl;
 /// constructor's order). Weights: [iterations, accumulator(v0), linear(v0), accumulator(v1), ...].
 class Ftrl : public Optimizer {
  public:
-  explicit Ftrl(LearningRate learning_rate = 0.001, double learning_rate_power = -0.5,
-                double initial_accumulator_value = 0.1, double l1_regularization_strength = 0.0,
-                double l2_regularization_strength = 0.0, std::string name = "Ftrl",
-                double l2_shrinkage_regularization_strength = 0.0, double beta = 0.0,
+  explicit Ftrl(LearningRate learning_rate = 0.001,
+                double learning_rate_power = -0.5,
+                double initial_accumulator_value = 0.1,
+                double l1_regularization_strength = 0.0,
+                double l2_regularization_strength = 0.0,
+                std::string name = "Ftrl",
+                double l2_shrinkage_regularization_strength = 0.0,
+                double beta = 0.0,
                 const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static Ftrl from_config(const Config& config, const CustomObjects& custom_objects = {});

@@ -21,14 +21,16 @@ constexpr double kDefaultScheduleDecay = 0.004;
 /// μ at step `step`: β₁·(1 - ½·0.96^(d·step)), in T.
 template <class T>
 T momentum_at(T beta_1, double schedule_decay, std::int64_t step) {
-  return beta_1 * (T(1) - T(0.5) * std::pow(T(0.96), static_cast<T>(schedule_decay) *
-                                                         static_cast<T>(step)));
+  return beta_1 *
+         (T(1) - T(0.5) * std::pow(T(0.96), static_cast<T>(schedule_decay) * static_cast<T>(step)));
 }
 
 struct NadamRule : detail::RuleDefaults {
   static constexpr std::size_t kSlots = 2;
   static constexpr detail::Sparse kSparse = detail::Sparse::decay_then_row;
-  static bool densify(const ElementwiseImpl& o) { return o.keras_generation() != KerasGeneration::v2; }
+  static bool densify(const ElementwiseImpl& o) {
+    return o.keras_generation() != KerasGeneration::v2;
+  }
   template <class T>
   struct Step {
     int variant;
@@ -43,9 +45,18 @@ struct NadamRule : detail::RuleDefaults {
     const T mu_next = momentum_at(b1, o.momentum_decay(), s.it + 2);
     const T schedule_new = static_cast<T>(o.cache_before_step()) * mu_t;
     const T schedule_next = schedule_new * mu_next;
-    return {0, static_cast<T>(o.step_learning_rate(s.lr_t)), static_cast<T>(o.option(2)), b1,
-            T(1) - b1, b2, T(1) - b2, T(1) - mu_t, mu_next, T(1) - schedule_new,
-            T(1) - schedule_next, T(1) - std::pow(b2, static_cast<T>(s.it + 1))};
+    return {0,
+            static_cast<T>(o.step_learning_rate(s.lr_t)),
+            static_cast<T>(o.option(2)),
+            b1,
+            T(1) - b1,
+            b2,
+            T(1) - b2,
+            T(1) - mu_t,
+            mu_next,
+            T(1) - schedule_new,
+            T(1) - schedule_next,
+            T(1) - std::pow(b2, static_cast<T>(s.it + 1))};
   }
   template <class T>
   TAPEFLOW_RULE T nadam_step(const Step<T>& c, T g, T m, T v) {
@@ -76,11 +87,11 @@ struct NadamRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {{"beta_1", 0.9, 0, 1},
-                               {"beta_2", 0.999, 0, 1},
-                               {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
-const SlotSpec kSlots[] = {{"m"}, {"v"}};
-const OptimizerSpec kSpec =
+constexpr OptionSpec kOptions[] = {{"beta_1", 0.9, 0, 1},
+                                   {"beta_2", 0.999, 0, 1},
+                                   {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true}};
+constexpr SlotSpec kSlots[] = {{"m"}, {"v"}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<NadamRule>({"Nadam", 0.001, kOptions, 3, kSlots, 2});
 
 /// Keras's kwargs handling: the schedule check first, then `decay` replaced by schedule_decay.
@@ -94,8 +105,7 @@ Config nadam_kwargs(const LearningRate& learning_rate, const Config& kwargs) {
     decay = out["schedule_decay"];
     if (!decay.is_null() && !decay.is_number()) {
       tapeflow::detail::throw_type_error(
-          "Nadam: keyword argument `schedule_decay` must be a number, received: {}",
-          decay.dump());
+          "Nadam: keyword argument `schedule_decay` must be a number, received: {}", decay.dump());
     }
     out.erase("schedule_decay");
   }
@@ -105,9 +115,14 @@ Config nadam_kwargs(const LearningRate& learning_rate, const Config& kwargs) {
 
 }  // namespace
 
-NadamImpl::NadamImpl(LearningRate learning_rate, std::vector<double> values, std::string name,
+NadamImpl::NadamImpl(LearningRate learning_rate,
+                     std::vector<double> values,
+                     std::string name,
                      const Config& kwargs)
-    : ElementwiseImpl(kSpec, learning_rate, std::move(values), std::move(name),
+    : ElementwiseImpl(kSpec,
+                      learning_rate,
+                      std::move(values),
+                      std::move(name),
                       nadam_kwargs(learning_rate, kwargs)) {
   decay_is_time_inverse_ = false;
 }
@@ -146,11 +161,16 @@ void NadamImpl::prepare_step(const std::vector<Variable>& /*var_list*/) {
   });
 }
 
-Nadam::Nadam(LearningRate learning_rate, double beta_1, double beta_2, double epsilon,
-             std::string name, const Config& kwargs)
+Nadam::Nadam(LearningRate learning_rate,
+             double beta_1,
+             double beta_2,
+             double epsilon,
+             std::string name,
+             const Config& kwargs)
     : Optimizer(std::make_shared<NadamImpl>(std::move(learning_rate),
                                             std::vector<double>{beta_1, beta_2, epsilon},
-                                            std::move(name), kwargs)) {}
+                                            std::move(name),
+                                            kwargs)) {}
 
 Nadam Nadam::from_config(const Config& config, const CustomObjects& custom_objects) {
   detail::ConfigReader read(kSpec.class_name, config, custom_objects);

@@ -23,7 +23,9 @@ class NadamImpl : public ElementwiseImpl {
   /// ValueError "The Nadam optimizer does not support tf.keras.optimizers.LearningRateSchedules
   /// as the learning rate." for a schedule (first, as Keras), then the base checks. kwargs also
   /// takes `schedule_decay` (default 0.004), which replaces any `decay`.
-  NadamImpl(LearningRate learning_rate, std::vector<double> values, std::string name,
+  NadamImpl(LearningRate learning_rate,
+            std::vector<double> values,
+            std::string name,
             const Config& kwargs);
   /// Dozat's momentum-schedule decay (Keras stores it as `decay`).
   double schedule_decay() const { return decay(); }
@@ -51,8 +53,12 @@ class NadamImpl : public ElementwiseImpl {
 /// Weights: [iterations, momentum_cache, m..., v...].
 class Nadam : public Optimizer {
  public:
-  explicit Nadam(LearningRate learning_rate = 0.001, double beta_1 = 0.9, double beta_2 = 0.999,
-                 double epsilon = 1e-7, std::string name = "Nadam", const Config& kwargs = {});
+  explicit Nadam(LearningRate learning_rate = 0.001,
+                 double beta_1 = 0.9,
+                 double beta_2 = 0.999,
+                 double epsilon = 1e-7,
+                 std::string name = "Nadam",
+                 const Config& kwargs = {});
   /// From a config of any Keras generation; `decay` is read back as schedule_decay (Keras's
   /// constructor drops it), and Keras 2.11+/3 configs may hold a schedule.
   static Nadam from_config(const Config& config, const CustomObjects& custom_objects = {});

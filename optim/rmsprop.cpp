@@ -12,7 +12,9 @@ struct RMSpropRule : detail::RuleDefaults {
   static constexpr std::size_t kSlots = 3;
   static constexpr int kVariants = 8;  // bits: momentum, centered, ε inside the square root
   static constexpr detail::Sparse kSparse = detail::Sparse::decay_then_row;
-  static bool densify(const ElementwiseImpl& o) { return o.keras_generation() != KerasGeneration::v2; }
+  static bool densify(const ElementwiseImpl& o) {
+    return o.keras_generation() != KerasGeneration::v2;
+  }
   template <class T>
   struct Step {
     int variant;
@@ -22,8 +24,13 @@ struct RMSpropRule : detail::RuleDefaults {
   static Step<T> step(const detail::StepContext& s) {
     const ElementwiseImpl& o = s.optimizer;
     const T rho = static_cast<T>(o.option(0));
-    const int v = (o.option(1) > 0 ? 1 : 0) | (o.flag(3) ? 2 : 0) | (o.epsilon_inside_sqrt() ? 4 : 0);
-    return {v, static_cast<T>(s.lr_t), rho, T(1) - rho, static_cast<T>(o.option(1)),
+    const int v =
+        (o.option(1) > 0 ? 1 : 0) | (o.flag(3) ? 2 : 0) | (o.epsilon_inside_sqrt() ? 4 : 0);
+    return {v,
+            static_cast<T>(s.lr_t),
+            rho,
+            T(1) - rho,
+            static_cast<T>(o.option(1)),
             static_cast<T>(o.option(2))};
   }
   template <int kV, class T>
@@ -75,24 +82,34 @@ struct RMSpropRule : detail::RuleDefaults {
   }
 };
 
-const OptionSpec kOptions[] = {
+constexpr OptionSpec kOptions[] = {
     {"rho", 0.9, 0, 1},
-    {"momentum", 0.0, 0, 1,
+    {"momentum",
+     0.0,
+     0,
+     1,
      "`{0}` must be between [0, 1]. Received: {0}={1} (of type <class 'float'>)."},
     {"epsilon", 1e-7, 0, kNoLimit, nullptr, false, true},
     {"centered", 0.0, 0, 1, nullptr, true},
 };
-const SlotSpec kSlots[] = {{"rms"}, {"momentum", -1, 1}, {"mg", -1, 3}};
-const OptimizerSpec kSpec =
+constexpr SlotSpec kSlots[] = {{"rms"}, {"momentum", -1, 1}, {"mg", -1, 3}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<RMSpropRule>({"RMSprop", 0.001, kOptions, 4, kSlots, 3, false, true});
 
 }  // namespace
 
-RMSprop::RMSprop(LearningRate learning_rate, double rho, double momentum, double epsilon,
-                 bool centered, std::string name, const Config& kwargs)
+RMSprop::RMSprop(LearningRate learning_rate,
+                 double rho,
+                 double momentum,
+                 double epsilon,
+                 bool centered,
+                 std::string name,
+                 const Config& kwargs)
     : Optimizer(std::make_shared<RMSpropImpl>(
-          kSpec, std::move(learning_rate),
-          std::vector<double>{rho, momentum, epsilon, centered ? 1.0 : 0.0}, std::move(name),
+          kSpec,
+          std::move(learning_rate),
+          std::vector<double>{rho, momentum, epsilon, centered ? 1.0 : 0.0},
+          std::move(name),
           kwargs)) {}
 
 RMSprop RMSprop::from_config(const Config& config, const CustomObjects& custom_objects) {

@@ -24,8 +24,12 @@ using RMSpropImpl = ElementwiseImpl;
 /// a Keras v1 list (no iteration count).
 class RMSprop : public Optimizer {
  public:
-  explicit RMSprop(LearningRate learning_rate = 0.001, double rho = 0.9, double momentum = 0.0,
-                   double epsilon = 1e-7, bool centered = false, std::string name = "RMSprop",
+  explicit RMSprop(LearningRate learning_rate = 0.001,
+                   double rho = 0.9,
+                   double momentum = 0.0,
+                   double epsilon = 1e-7,
+                   bool centered = false,
+                   std::string name = "RMSprop",
                    const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static RMSprop from_config(const Config& config, const CustomObjects& custom_objects = {});

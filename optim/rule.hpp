@@ -68,10 +68,13 @@ TAPEFLOW_KERNEL_INLINE inline void scale_in_place(T* x, std::size_t n, T factor)
 /// The element loop over n elements: var, g and the slots never overlap (restrict), and the
 /// coefficients are copied once, so the compiler needs no run-time alias checks.
 template <class Rule, int kV, bool kRow, class T, class C, std::size_t... I>
-TAPEFLOW_KERNEL_INLINE inline void element_loop(const C& coefficients, T* __restrict var,
-                                                const T* __restrict g, std::size_t n,
+TAPEFLOW_KERNEL_INLINE inline void element_loop(const C& coefficients,
+                                                T* __restrict var,
+                                                const T* __restrict g,
+                                                std::size_t n,
                                                 std::index_sequence<I...>,
-                                                T* __restrict s0, T* __restrict s1,
+                                                T* __restrict s0,
+                                                T* __restrict s1,
                                                 T* __restrict s2) {
   const C c = coefficients;
   T* const slots[] = {s0, s1, s2};
@@ -116,9 +119,14 @@ void dense_kernel(ElementwiseImpl& opt, const Tensor& grad, Variable& var, doubl
       constexpr int kV = decltype(form)::value;
       for_each_chunk(var.size(), [&](std::size_t o, std::size_t n) TAPEFLOW_KERNEL_INLINE {
         const SlotPointers<T> so = s.at(o);
-        element_loop<Rule, kV, false>(c, v + o, g + o, n,
-                                      std::make_index_sequence<Rule::kSlots>{}, so.p[0],
-                                      so.p[1], so.p[2]);
+        element_loop<Rule, kV, false>(c,
+                                      v + o,
+                                      g + o,
+                                      n,
+                                      std::make_index_sequence<Rule::kSlots>{},
+                                      so.p[0],
+                                      so.p[1],
+                                      so.p[2]);
       });
     });
   });
@@ -148,11 +156,11 @@ void sparse_kernel(ElementwiseImpl& opt, const IndexedSlices& grad, Variable& va
         }
         constexpr bool kRow = kMode != Sparse::rows;
         constexpr auto seq = std::make_index_sequence<Rule::kSlots>{};
-        for_each_row(grad, [&](std::size_t at, std::size_t from,
-                               std::size_t n) TAPEFLOW_KERNEL_INLINE {
-          const SlotPointers<T> sa = s.at(at);
-          element_loop<Rule, kV, kRow>(c, v + at, g + from, n, seq, sa.p[0], sa.p[1], sa.p[2]);
-        });
+        for_each_row(
+            grad, [&](std::size_t at, std::size_t from, std::size_t n) TAPEFLOW_KERNEL_INLINE {
+              const SlotPointers<T> sa = s.at(at);
+              element_loop<Rule, kV, kRow>(c, v + at, g + from, n, seq, sa.p[0], sa.p[1], sa.p[2]);
+            });
       }
     });
   });

@@ -17,7 +17,8 @@ struct SGDRule : detail::RuleDefaults {  // TF's ApplyKerasMomentum
   template <class T>
   static Step<T> step(const detail::StepContext& s) {
     const ElementwiseImpl& o = s.optimizer;
-    return {o.option(0) > 0 ? (o.flag(1) ? 2 : 1) : 0, static_cast<T>(s.lr_t),
+    return {o.option(0) > 0 ? (o.flag(1) ? 2 : 1) : 0,
+            static_cast<T>(s.lr_t),
             static_cast<T>(o.option(0))};
   }
   template <int kV, class T>
@@ -32,22 +33,30 @@ struct SGDRule : detail::RuleDefaults {  // TF's ApplyKerasMomentum
   }
 };
 
-const OptionSpec kOptions[] = {
-    {"momentum", 0.0, 0, 1,
+constexpr OptionSpec kOptions[] = {
+    {"momentum",
+     0.0,
+     0,
+     1,
      "`{0}` must be between [0, 1]. Received: {0}={1} (of type <class 'float'>)."},
     {"nesterov", 0.0, 0, 1, nullptr, true},
 };
-const SlotSpec kSlots[] = {{"momentum", -1, 0}};
-const OptimizerSpec kSpec =
+constexpr SlotSpec kSlots[] = {{"momentum", -1, 0}};
+constexpr OptimizerSpec kSpec =
     detail::with_kernels<SGDRule>({"SGD", 0.01, kOptions, 2, kSlots, 1});
 
 }  // namespace
 
-SGD::SGD(LearningRate learning_rate, double momentum, bool nesterov, std::string name,
+SGD::SGD(LearningRate learning_rate,
+         double momentum,
+         bool nesterov,
+         std::string name,
          const Config& kwargs)
-    : Optimizer(std::make_shared<SGDImpl>(kSpec, std::move(learning_rate),
+    : Optimizer(std::make_shared<SGDImpl>(kSpec,
+                                          std::move(learning_rate),
                                           std::vector<double>{momentum, nesterov ? 1.0 : 0.0},
-                                          std::move(name), kwargs)) {}
+                                          std::move(name),
+                                          kwargs)) {}
 
 SGD SGD::from_config(const Config& config, const CustomObjects& custom_objects) {
   return detail::read_config(kSpec, config, custom_objects, [](auto lr, auto& v, auto n, auto& k) {

@@ -22,8 +22,11 @@ using SGDImpl = ElementwiseImpl;
 /// Weights: [iterations, momentum of each variable] (momentum > 0), else [iterations].
 class SGD : public Optimizer {
  public:
-  explicit SGD(LearningRate learning_rate = 0.01, double momentum = 0.0, bool nesterov = false,
-               std::string name = "SGD", const Config& kwargs = {});
+  explicit SGD(LearningRate learning_rate = 0.01,
+               double momentum = 0.0,
+               bool nesterov = false,
+               std::string name = "SGD",
+               const Config& kwargs = {});
   /// From a config of any Keras generation (see detail::ConfigReader).
   static SGD from_config(const Config& config, const CustomObjects& custom_objects = {});
 
