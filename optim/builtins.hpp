@@ -38,8 +38,8 @@ template <template <class...> class List, class First, class... Rest>
 using BuiltinsOf = List<Rest...>;
 struct NoOptimizer;
 }  // namespace detail
-/// The built-in handle classes as a type list: Builtins<std::tuple>, or doctest's TypeList for
-/// TEST_CASE_TEMPLATE.
+/// The built-in handle classes as a type list: Builtins<std::tuple>, which is what doctest's
+/// TEST_CASE_TEMPLATE_APPLY takes.
 template <template <class...> class List>
 using Builtins =
     detail::BuiltinsOf<List,

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <tuple>
 
 #include "support.hpp"
 #include "tapeflow/tapeflow.hpp"
@@ -22,7 +23,7 @@ TEST_CASE_TEMPLATE_DEFINE("every built-in round-trips its config", Opt, round_tr
   CHECK(Opt::from_config(config).get_config() == config);
   CHECK(optim::deserialize(optim::serialize(opt))->get_config() == config);
 }
-TEST_CASE_TEMPLATE_APPLY(round_trip, optim::Builtins<doctest::Types>);
+TEST_CASE_TEMPLATE_APPLY(round_trip, optim::Builtins<std::tuple>);
 
 TEST_CASE("constructors reject NaN and out-of-range options, as from_config does") {
   CHECK_THROWS_WITH_AS(
