@@ -28,9 +28,7 @@ T momentum_at(T beta_1, double schedule_decay, std::int64_t step) {
 struct NadamRule : detail::RuleDefaults {
   static constexpr std::size_t kSlots = 2;
   static constexpr detail::Sparse kSparse = detail::Sparse::decay_then_row;
-  static bool densify(const ElementwiseImpl& o) {
-    return o.keras_generation() != KerasGeneration::v2;
-  }
+  static constexpr bool kDensifyOutsideV2 = true;  // Keras 2.11+ and 3 densify
   template <class T>
   struct Step {
     int variant;

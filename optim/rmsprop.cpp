@@ -12,9 +12,7 @@ struct RMSpropRule : detail::RuleDefaults {
   static constexpr std::size_t kSlots = 3;
   static constexpr int kVariants = 8;  // bits: momentum, centered, ε inside the square root
   static constexpr detail::Sparse kSparse = detail::Sparse::decay_then_row;
-  static bool densify(const ElementwiseImpl& o) {
-    return o.keras_generation() != KerasGeneration::v2;
-  }
+  static constexpr bool kDensifyOutsideV2 = true;  // Keras 2.11+ and 3 densify
   template <class T>
   struct Step {
     int variant;

@@ -36,8 +36,9 @@ enum class Sparse {
   row_rule,        // row() (another arithmetic form) on each listed row
   decay_then_row,  // decay() every row of the slots, then row() on each listed row (V2)
   every_row,       // row<kV, has_gradient>() on every row of the variable (V2 Adam)
-  dense,           // densify the gradient and run the dense step (Keras 2.11+/3 where they do)
+  dense,           // densify the gradient and run the dense step
 };
+// A rule with kDensifyOutsideV2 densifies in Keras 2.11+ and 3 (which have no sparse form).
 
 /// What a rule's step() sees: the optimizer, this step's learning rate and the iteration count
 /// before the step (t = it + 1).
@@ -135,7 +136,8 @@ void dense_kernel(ElementwiseImpl& opt, const Tensor& grad, Variable& var, doubl
 template <class Rule>
 void sparse_kernel(ElementwiseImpl& opt, const IndexedSlices& grad, Variable& var, double lr_t) {
   constexpr Sparse kMode = Rule::kSparse;
-  if (kMode == Sparse::dense || Rule::densify(opt)) {
+  if (kMode == Sparse::dense ||
+      (Rule::kDensifyOutsideV2 && opt.keras_generation() != KerasGeneration::v2)) {
     dense_kernel<Rule>(opt, grad.to_dense(), var, lr_t);
     return;
   }
@@ -178,7 +180,7 @@ constexpr OptimizerSpec with_kernels(OptimizerSpec spec) {
 struct RuleDefaults {
   static constexpr int kVariants = 1;
   static constexpr Sparse kSparse = Sparse::rows;
-  static bool densify(const ElementwiseImpl&) { return false; }
+  static constexpr bool kDensifyOutsideV2 = false;
 };
 
 }  // namespace tapeflow::optim::detail
