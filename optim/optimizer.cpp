@@ -4,6 +4,7 @@
 #include "tapeflow/optim/optimizer.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <iostream>
 #include <mutex>
 #include <regex>
@@ -35,6 +36,17 @@ bool valid_scope_name(const std::string& name) {
   return std::all_of(name.begin() + 1, name.end(), [&](char c) {
     return alnum(c) || c == '_' || c == '.' || c == '\\' || c == '/' || c == '>' || c == '-';
   });
+}
+
+/// A number learning rate must be finite and >= 0 (as from_config requires); a schedule is
+/// checked by its own constructor.
+void check_learning_rate(const std::string& class_name, const LearningRate& learning_rate) {
+  if (learning_rate.is_schedule()) return;
+  const double value = learning_rate.value();
+  if (!(std::isfinite(value) && value >= 0)) {
+    throw_value_error("{}: `learning_rate` must be a finite number >= 0, received: {}",
+                      class_name, value);
+  }
 }
 
 }  // namespace
@@ -108,8 +120,10 @@ OptimizerImpl::OptimizerImpl(std::string class_name, std::string name, LearningR
         throw_type_error("{}: keyword argument `{}` must be a number, received: {}", class_name_,
                          key, value.dump());
       }
-      if (value.get<double>() < 0) {
-        throw_value_error("Expected {} >= 0, received: {}", key, value.dump());
+      if (!(value.get<double>() >= 0)) {  // NaN too (its JSON dump would read "null")
+        const double v = value.get<double>();
+        throw_value_error("Expected {} >= 0, received: {}", key,
+                          std::isnan(v) ? std::string("nan") : value.dump());
       }
     }
   }
@@ -141,11 +155,13 @@ OptimizerImpl::OptimizerImpl(std::string class_name, std::string name, LearningR
     std::cerr << "WARNING: The `lr` argument is deprecated, use `learning_rate` instead.\n";
     learning_rate_ = LearningRate(*lr);
   }
+  check_learning_rate(class_name_, learning_rate_);
 }
 
 OptimizerImpl::~OptimizerImpl() = default;
 
 void OptimizerImpl::set_learning_rate(LearningRate learning_rate) {
+  check_learning_rate(class_name_, learning_rate);
   learning_rate_ = std::move(learning_rate);
 }
 

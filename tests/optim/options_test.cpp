@@ -60,3 +60,19 @@ TEST_CASE("constructors reject NaN and out-of-range options, as from_config does
   CHECK(optim::Adam(0.01, 0.9, 0.999, 0.0).epsilon() == 1e-7);
   CHECK(optim::Adam::from_config({{"epsilon", 0.0}}).epsilon() == 1e-7);
 }
+
+TEST_CASE("a NaN or negative learning rate or clip is a ValueError, from the constructor too") {
+  CHECK_THROWS_WITH_AS(optim::SGD(kNaN),
+                       "SGD: `learning_rate` must be a finite number >= 0, received: nan",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(optim::Adam(-0.1),
+                       "Adam: `learning_rate` must be a finite number >= 0, received: -0.1",
+                       ValueError);
+  CHECK_THROWS_WITH_AS(optim::SGD(0.1, 0.0, false, "SGD", {{"clipnorm", kNaN}}),
+                       "Expected clipnorm >= 0, received: nan", ValueError);
+  optim::SGD opt(0.1);
+  CHECK_THROWS_WITH_AS(opt.set_learning_rate(kNaN),
+                       "SGD: `learning_rate` must be a finite number >= 0, received: nan",
+                       ValueError);
+  CHECK(opt.learning_rate().value() == 0.1);  // nothing changed
+}
