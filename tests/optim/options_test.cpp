@@ -62,7 +62,7 @@ TEST_CASE("constructors reject NaN and out-of-range options, as from_config does
 }
 
 TEST_CASE("a NaN or negative learning rate or clip is a ValueError, from the constructor too") {
-  CHECK_THROWS_WITH_AS(optim::SGD(kNaN),
+  CHECK_THROWS_WITH_AS(static_cast<void>(optim::SGD(kNaN)),
                        "SGD: `learning_rate` must be a finite number >= 0, received: nan",
                        ValueError);
   CHECK_THROWS_WITH_AS(optim::Adam(-0.1),
