@@ -9,6 +9,7 @@
 // Integer tensors compute but carry no gradient.
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "tapeflow/autograd/indexed_slices.hpp"
@@ -199,5 +200,70 @@ Tensor bias_add(const Tensor& value, const Tensor& bias);
 ///   out = max(value + bias, 0);  d/dvalue = g where out > 0, else 0;
 ///   d/dbias = Σ of d/dvalue over all axes but the last. Same argument rules as bias_add.
 Tensor bias_add_relu(const Tensor& value, const Tensor& bias);
+
+// ---- convolution and pooling (ops_conv.cpp, ops_pool.cpp) ------------------------------------
+// NHWC tensors (batch, height, width, channels), float32 or float64, as TF's defaults.
+// `strides`, `dilations` and `ksize` hold 1 entry (both spatial axes), 2 (height, width) or 4
+// (NHWC, batch and channel entries 1), all positive. `padding` is "SAME" or "VALID":
+//   VALID: out = (in - eff + stride) / stride with eff = (k - 1)·dilation + 1;
+//   SAME:  out = ceil(in / stride), zero padding max((out - 1)·stride + eff - in, 0), the
+//          smaller half before (top, left).
+// Bad shapes or arguments are a ValueError, dtypes a TypeError; nothing is recorded then.
+
+/// 2-D convolution (cross-correlation, as TF's) with HWIO filters (kh, kw, in_c, out_c):
+///   out[b, i, j, o] = Σ_{dy, dx, c} in[b, i·sh + dy·dh - pad_top, j·sw + dx·dw - pad_left, c]
+///                                   · filters[dy, dx, c, o].
+///   d/din = conv2d_backprop_input(in.shape, filters, g), d/dfilters =
+///   conv2d_backprop_filter(in, filters.shape, g). im2col columns times the filters on BLAS.
+Tensor conv2d(const Tensor& input, const Tensor& filters, const std::vector<int>& strides,
+              const std::string& padding, const std::vector<int>& dilations = {1});
+/// The gradient of conv2d with respect to its input, for an input of shape `input_sizes`:
+///   out = ∂⟨conv2d(x, filters), out_backprop⟩/∂x (a transposed convolution).
+///   d/dfilters = conv2d_backprop_filter(g, filters.shape, out_backprop), d/dout_backprop =
+///   conv2d(g, filters).
+Tensor conv2d_backprop_input(const Shape& input_sizes, const Tensor& filters,
+                             const Tensor& out_backprop, const std::vector<int>& strides,
+                             const std::string& padding, const std::vector<int>& dilations = {1});
+/// The gradient of conv2d with respect to filters of shape `filter_sizes`:
+///   out = ∂⟨conv2d(input, w), out_backprop⟩/∂w.
+///   d/dinput = conv2d_backprop_input(input.shape, g, out_backprop), d/dout_backprop =
+///   conv2d(input, g).
+Tensor conv2d_backprop_filter(const Tensor& input, const Shape& filter_sizes,
+                              const Tensor& out_backprop, const std::vector<int>& strides,
+                              const std::string& padding, const std::vector<int>& dilations = {1});
+/// 1-D convolution over (batch, width, channels) with filters (kw, in_c, out_c): conv2d on a
+/// height-1 image, as TF's. `stride` and `dilations` hold 1 or 3 (NWC) entries.
+Tensor conv1d(const Tensor& input, const Tensor& filters, const std::vector<int>& stride,
+              const std::string& padding, const std::vector<int>& dilations = {1});
+/// Depthwise 2-D convolution with filter (kh, kw, in_c, multiplier): each input channel c is
+/// convolved with its own multiplier filters,
+///   out[b, i, j, c·multiplier + m] = Σ_{dy, dx} in[b, i·sh + dy·dh - pad_top,
+///                                              j·sw + dx·dw - pad_left, c]·filter[dy, dx, c, m].
+///   Gradients: depthwise_conv2d_backprop_input / _filter, as for conv2d. (TF asks for 4
+///   strides and 2 dilations; the 1-, 2- and 4-entry forms of conv2d are accepted here.)
+Tensor depthwise_conv2d(const Tensor& input, const Tensor& filter, const std::vector<int>& strides,
+                        const std::string& padding, const std::vector<int>& dilations = {1});
+/// The gradient of depthwise_conv2d with respect to its input (shape `input_sizes`).
+Tensor depthwise_conv2d_backprop_input(const Shape& input_sizes, const Tensor& filter,
+                                       const Tensor& out_backprop, const std::vector<int>& strides,
+                                       const std::string& padding,
+                                       const std::vector<int>& dilations = {1});
+/// The gradient of depthwise_conv2d with respect to its filter (shape `filter_sizes`).
+Tensor depthwise_conv2d_backprop_filter(const Tensor& input, const Shape& filter_sizes,
+                                        const Tensor& out_backprop,
+                                        const std::vector<int>& strides,
+                                        const std::string& padding,
+                                        const std::vector<int>& dilations = {1});
+/// The maximum over each ksize window (padding never wins):
+///   out[b, i, j, c] = max_{dy, dx} in[b, i·sh + dy - pad_top, j·sw + dx - pad_left, c].
+///   d/din: g routed to each window's first maximum (row-major order); its gradient reads gg
+///   back at the same maxima, so second order works.
+Tensor max_pool2d(const Tensor& input, const std::vector<int>& ksize,
+                  const std::vector<int>& strides, const std::string& padding);
+/// The mean over each ksize window of the elements inside the input (SAME padding is not
+/// counted, as TF's):  out[b, i, j, c] = Σ_window in / count.
+///   d/din: g[b, i, j, c] / count spread over the window (linear; its gradient is avg_pool2d).
+Tensor avg_pool2d(const Tensor& input, const std::vector<int>& ksize,
+                  const std::vector<int>& strides, const std::string& padding);
 
 }  // namespace tapeflow

@@ -4,6 +4,7 @@
 #include <xtensor-blas/xblas.hpp>
 
 #include "tapeflow/autograd/ops.hpp"
+#include "tapeflow/autograd/ops_internal.hpp"
 #include "tapeflow/autograd/record.hpp"
 #include "tapeflow/core/kernels.hpp"
 
@@ -113,5 +114,32 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
         return grads;
       });
 }
+
+namespace detail {
+
+template <class T>
+void blas_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+               std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {  // BLAS rejects a zero leading dimension: C = beta·C by hand
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+    }
+    return;
+  }
+  cxxblas::gemm<int>(cxxblas::RowMajor, ta ? cxxblas::Trans : cxxblas::NoTrans,
+                     tb ? cxxblas::Trans : cxxblas::NoTrans, static_cast<int>(m),
+                     static_cast<int>(n), static_cast<int>(k), alpha, a, static_cast<int>(lda), b,
+                     static_cast<int>(ldb), beta, c, static_cast<int>(ldc));
+}
+
+template void blas_gemm<float>(bool, bool, std::size_t, std::size_t, std::size_t, float,
+                               const float*, std::size_t, const float*, std::size_t, float, float*,
+                               std::size_t);
+template void blas_gemm<double>(bool, bool, std::size_t, std::size_t, std::size_t, double,
+                                const double*, std::size_t, const double*, std::size_t, double,
+                                double*, std::size_t);
+
+}  // namespace detail
 
 }  // namespace tapeflow

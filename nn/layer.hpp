@@ -168,7 +168,8 @@ class Layer {
 namespace layers {
 /// {"class_name": ..., "config": ...}, as tf.keras.layers.serialize.
 Config serialize(const Layer& layer);
-/// A new layer from a serialize() dict: Dense, Embedding, Sequential. ValueError otherwise.
+/// A new layer from a serialize() dict: Dense, Embedding, Sequential, Conv1D, Conv2D,
+/// MaxPooling2D, AveragePooling2D, GlobalAveragePooling2D. ValueError otherwise.
 /// (Defined in serialization.cpp, which knows every layer class.)
 Layer deserialize(const Config& config);
 }  // namespace layers

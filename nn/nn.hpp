@@ -4,6 +4,7 @@
 //     #include <tapeflow/nn/nn.hpp>
 
 #include "tapeflow/nn/activations.hpp"
+#include "tapeflow/nn/conv.hpp"
 #include "tapeflow/nn/datasets.hpp"
 #include "tapeflow/nn/dense.hpp"
 #include "tapeflow/nn/embedding.hpp"
@@ -12,4 +13,5 @@
 #include "tapeflow/nn/losses.hpp"
 #include "tapeflow/nn/metrics.hpp"
 #include "tapeflow/nn/model.hpp"
+#include "tapeflow/nn/pooling.hpp"
 #include "tapeflow/nn/sequential.hpp"

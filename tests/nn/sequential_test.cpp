@@ -144,7 +144,7 @@ TEST_CASE("get_config / from_config round trip") {
                               Config{{"class_name", "InputLayer"}, {"config", Config::object()}});
   CHECK(nn::Sequential::from_config(with_input).layers().size() == 2);
   Config unknown = c;
-  unknown["layers"][0]["class_name"] = "Conv2D";
+  unknown["layers"][0]["class_name"] = "SimpleRNN";
   CHECK_THROWS_WITH_TEXT(nn::Sequential::from_config(unknown), ValueError,
-                         "Unknown layer: 'Conv2D'");
+                         "Unknown layer: 'SimpleRNN'");
 }
