@@ -12,7 +12,6 @@
 // allocates nothing beyond its outputs once the buffer has grown.
 
 #include <algorithm>
-#include <cstring>
 
 #include "tapeflow/autograd/ops.hpp"
 #include "tapeflow/autograd/ops_internal.hpp"
@@ -64,22 +63,36 @@ std::size_t images_per_chunk(const Conv& s, std::size_t element_bytes) {
   return std::max<std::size_t>(1, kColumnBytes / per_image);
 }
 
-/// Visits the im2col row of every output pixel of images [first, last): for each tap in (ky, kx)
-/// order, at(offset) with the input pixel's element offset, or pad() where the tap is padding.
+/// Visits the im2col row of every output pixel of images [first, last) in runs: at(offset, n)
+/// for n input elements that sit contiguously from `offset` (a whole window row when the
+/// window's columns are adjacent and inside the input, else one tap's channels), pad(n) for n
+/// elements of padding. Runs follow the row's (ky, kx, channel) order.
 template <class At, class Pad>
 void for_each_patch(const Window2D& g, std::size_t first, std::size_t last, At&& at, Pad&& pad) {
+  const std::size_t c = g.c, row = g.kw * c;
+  const std::size_t span = (g.kw - 1) * g.dw;  // the window's width minus one
   for (std::size_t b = first; b < last; ++b) {
     for (std::size_t oy = 0; oy < g.oh; ++oy) {
       for (std::size_t ox = 0; ox < g.ow; ++ox) {
+        const std::size_t left = ox * g.sw;  // in padded coordinates
+        const bool columns_inside = left >= g.pad_left && left - g.pad_left + span < g.w;
         for (std::size_t ky = 0; ky < g.kh; ++ky) {
           const std::size_t iy = oy * g.sh + ky * g.dh;
-          const bool row_inside = iy >= g.pad_top && iy - g.pad_top < g.h;
+          if (iy < g.pad_top || iy - g.pad_top >= g.h) {
+            pad(row);
+            continue;
+          }
+          const std::size_t line = (b * g.h + iy - g.pad_top) * g.w;
+          if (columns_inside && g.dw == 1) {
+            at((line + left - g.pad_left) * c, row);
+            continue;
+          }
           for (std::size_t kx = 0; kx < g.kw; ++kx) {
-            const std::size_t ix = ox * g.sw + kx * g.dw;
-            if (row_inside && ix >= g.pad_left && ix - g.pad_left < g.w) {
-              at(((b * g.h + iy - g.pad_top) * g.w + ix - g.pad_left) * g.c);
+            const std::size_t ix = left + kx * g.dw;
+            if (ix >= g.pad_left && ix - g.pad_left < g.w) {
+              at((line + ix - g.pad_left) * c, c);
             } else {
-              pad();
+              pad(c);
             }
           }
         }
@@ -91,35 +104,30 @@ void for_each_patch(const Window2D& g, std::size_t first, std::size_t last, At&&
 /// col[row, (ky·kw + kx)·c + ci] = x at that tap (0 in the padding), for images [first, last).
 template <class T>
 void im2col(const Window2D& g, const T* x, std::size_t first, std::size_t last, T* col) {
-  const std::size_t c = g.c;
   for_each_patch(
-      g,
-      first,
-      last,
-      [&](std::size_t offset) {
-        std::memcpy(col, x + offset, c * sizeof(T));
-        col += c;
+      g, first, last,
+      [&](std::size_t offset, std::size_t n) {
+        const T* src = x + offset;
+        for (std::size_t k = 0; k < n; ++k) col[k] = src[k];
+        col += n;
       },
-      [&] {
-        std::fill(col, col + c, T(0));
-        col += c;
+      [&](std::size_t n) {
+        for (std::size_t k = 0; k < n; ++k) col[k] = T(0);
+        col += n;
       });
 }
 
 /// The adjoint of im2col: each column entry is added to the input element it was read from.
 template <class T>
 void col2im_add(const Window2D& g, const T* col, std::size_t first, std::size_t last, T* dx) {
-  const std::size_t c = g.c;
   for_each_patch(
-      g,
-      first,
-      last,
-      [&](std::size_t offset) {
+      g, first, last,
+      [&](std::size_t offset, std::size_t n) {
         T* out = dx + offset;
-        for (std::size_t k = 0; k < c; ++k) out[k] += col[k];
-        col += c;
+        for (std::size_t k = 0; k < n; ++k) out[k] += col[k];
+        col += n;
       },
-      [&] { col += c; });
+      [&](std::size_t n) { col += n; });
 }
 
 /// y = B(x, w) for a dense convolution: per chunk of images, columns @ filters (K × oc).
